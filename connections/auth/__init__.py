@@ -1,0 +1,1 @@
+"""Client authentication per auth type: basic, api key, OAuth 1.0a, OAuth 2.0."""

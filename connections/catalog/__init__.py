@@ -1,0 +1,1 @@
+"""Built-in services, described as data (one file), and the loader for it."""

@@ -1,0 +1,60 @@
+"""Deluge source text -> typed AST (dsl.ast), with syntax errors in a script writer's words.
+
+    script = dsl.parse(text, filename="hello.dg")
+    expr = dsl.parse_expr('"a" + 1')
+    dsl.is_incomplete('if (x) {')        # True: more input could complete it (the REPL asks)
+
+Parse failures raise `DelugeSyntaxError` (file, line, column, message, `render()` with a caret).
+"""
+
+from __future__ import annotations
+
+from . import ast
+from .ast import Script, Span
+from .errors import DelugeSyntaxError
+
+__all__ = ["DelugeSyntaxError", "Script", "Span", "ast", "format_script", "is_incomplete",
+           "parse", "parse_expr"]
+
+
+def _run(text: str, filename: str, start: str):
+    from .build import BuildError, Rules
+    from .parser import get_parser
+
+    try:
+        return get_parser().run(text, start, Rules, filename)
+    except BuildError as e:
+        raise DelugeSyntaxError(e.message, e.span, filename, text) from None
+
+
+def parse(text: str, filename: str = "<script>") -> Script:
+    """Parse a whole script (statements, function definitions, Creator action wrappers)."""
+    from .build import comments_of
+
+    script, comments = _run(text, filename, "script")
+    return Script(script.items, comments=comments_of(comments), filename=filename,
+                  span=script.span)
+
+
+def parse_expr(text: str, filename: str = "<expr>") -> ast.Expr:
+    """Parse one expression, such as `"a,b".toList(",").size() + 1`."""
+    return _run(text, filename, "expr")[0]
+
+
+def is_incomplete(text: str) -> bool:
+    """True when `text` fails only because it stops too early (an open block, text or comment,
+    a statement without its ';'): what a REPL needs to decide between running and a new line."""
+    if not text.strip():
+        return False
+    try:
+        parse(text)
+    except DelugeSyntaxError as e:
+        return e.at_end
+    return False
+
+
+def format_script(script: Script) -> str:
+    """Canonical source text for a parsed script (see dsl.fmt)."""
+    from .fmt import format_script as fmt
+
+    return fmt(script)

@@ -1,0 +1,364 @@
+"""Syntax errors in a script writer's words.
+
+`DelugeSyntaxError` carries a span and a message; `render()` draws `file:line:col: message`, the
+source line and carets. `explain_unexpected` turns the facts of a parse failure (the token found,
+the terminals the parser would have taken, the text) into one message pointing at the right place.
+Nothing here knows about Lark: dsl/parser.py hands over plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from functools import lru_cache
+
+from .ast import Span
+
+# ---------------------------------------------------------------------------- the error
+
+
+class DelugeSyntaxError(Exception):
+    """A script that cannot be read. `line` and `column` are 1-based."""
+
+    def __init__(self, message: str, span: Span, filename: str = "<script>", source: str = "",
+                 at_end: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.filename = filename
+        self.source_line = _line_of(source, span.line)
+        self.at_end = at_end  # the script stopped too early: more input could make it whole
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}:{self.column}: {self.message}"
+
+    def __reduce__(self):  # keep the error picklable across processes
+        return (_rebuild, (self.message, self.span, self.filename, self.source_line, self.at_end))
+
+    def render(self) -> str:
+        """The one-line form, then the source line with carets under the span."""
+        text = str(self)
+        if not self.source_line.strip():
+            return text
+        line = self.source_line.expandtabs(4)
+        prefix = self.source_line[: self.column - 1].expandtabs(4)
+        if self.span.end_line == self.span.line and self.span.end_column > self.column:
+            width = len(self.source_line[self.column - 1: self.span.end_column - 1].expandtabs(4))
+        else:
+            width = 1
+        return f"{text}\n    {line}\n    {' ' * len(prefix)}{'^' * max(width, 1)}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.filename, "line": self.line, "column": self.column,
+                "end_line": self.span.end_line, "end_column": self.span.end_column,
+                "message": self.message}
+
+
+def _rebuild(message, span, filename, source_line, at_end):
+    err = DelugeSyntaxError(message, span, filename, "", at_end)
+    err.source_line = source_line
+    return err
+
+
+def _line_of(source: str, line: int) -> str:
+    if line < 1:
+        return ""
+    lines = source.splitlines()
+    return lines[line - 1] if line <= len(lines) else ""
+
+
+# ---------------------------------------------------------------------------- a light scanner
+# Used only once parsing has failed: to find the token before the failure, the brackets still
+# open, and the statement the failure sits in. It never decides whether a script is valid.
+
+@lru_cache(maxsize=1)
+def _scanner() -> re.Pattern:
+    return re.compile(r"""
+        (?P<ws>\s+)
+      | (?P<comment>//[^\n]*|/\*[\s\S]*?\*/)
+      | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<word>[^\W\d]\w*)
+      | (?P<number>\d+(?:\.\d+)?)
+      | (?P<op>==|!=|<=|>=|&&|\|\||\+=|-=|\*=|/=|%=|[-+*/%<>=!.,;:(){}\[\]])
+      | (?P<other>.)
+    """, re.VERBOSE | re.DOTALL)
+
+
+class _Tok:
+    __slots__ = ("kind", "value", "start", "end")
+
+    def __init__(self, kind: str, value: str, start: int, end: int):
+        self.kind, self.value, self.start, self.end = kind, value, start, end
+
+
+def _scan(text: str, stop: int) -> list[_Tok]:
+    """Tokens of text[:stop], comments and spaces left out."""
+    scanner = _scanner()
+    out = []
+    pos = 0
+    while pos < stop:
+        m = scanner.match(text, pos)
+        if m is None:  # an unclosed string or comment: the rest is one token
+            out.append(_Tok("other", text[pos:stop], pos, stop))
+            break
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            out.append(_Tok(kind, m.group(), m.start(), m.end()))
+        pos = m.end()
+    return out
+
+
+class _Where:
+    """Offsets to 1-based line/column, for one text."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        end = start + 1 if end is None else end
+        line = bisect_right(self.starts, start)
+        end_line = bisect_right(self.starts, max(end - 1, start))
+        end_col = end - self.starts[end_line - 1] + 1
+        return Span(line, start - self.starts[line - 1] + 1, end_line, end_col)
+
+    def end_span(self) -> Span:
+        """Just past the last non-blank character."""
+        stripped = len(self.text.rstrip())
+        return self.span(stripped, stripped + 1) if stripped else Span(1, 1, 1, 2)
+
+
+# ---------------------------------------------------------------------------- words for terminals
+
+_WORDS = {
+    "NAME": "a name", "STRING": "text", "SQ_STRING": "text", "INT": "a number",
+    "DECIMAL": "a number", "TRUE": "'true'", "FALSE": "'false'", "NULL": "'null'",
+    "SEMICOLON": "';'", "COMMA": "','", "COLON": "':'", "DOT": "'.'", "LPAR": "'('",
+    "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'",
+    "EQUAL": "'='", "ASSIGN_OP": "'='", "TASK_KEY": "a key such as 'url:'", "IF": "'if'",
+    "ELSE": "'else'", "FOR": "'for each'", "EACH": "'each'", "IN": "'in'", "CATCH": "'catch'",
+    "TRY": "'try'", "RETURN": "'return'", "INDEX": "'index'", "TO": "'to'", "INTO": "'into'",
+    "FROM": "'from'", "ON": "'on'", "$END": "the end of the script",
+}
+_VALUE_STARTS = {"NAME", "STRING", "SQ_STRING", "INT", "DECIMAL", "TRUE", "FALSE", "NULL",
+                 "LPAR", "LBRACE", "LSQB", "BANG", "MINUS", "IF", "TYPED_LIST", "INSERT"}
+_OPERATORS = {"OR", "AND", "EQ_OP", "CMP_OP", "PLUS", "MINUS", "MUL_OP", "IN", "DOT"}
+_STATEMENT_WORDS = {"if", "for", "info", "return", "try", "throw", "break", "continue", "else",
+                    "catch", "alert", "delete", "insert", "hide", "show", "enable", "disable"}
+_OPENERS = {"(": ")", "{": "}", "[": "]"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+_BINARY_OPS = {"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "=",
+               "+=", "-=", "*=", "/=", "%=", "!", ","}
+
+
+def describe(value: str) -> str:
+    """How a token found in the text is named in a message."""
+    if not value:
+        return "the end of the script"
+    if value[0] in "\"'":
+        short = value if len(value) <= 24 else value[:20] + "..." + value[0]
+        return f"text {short.splitlines()[0]}"
+    if value[0].isdigit():
+        return f"number {value}"
+    return f"'{value}'"
+
+
+def _expected_words(expected: set[str]) -> str:
+    words = []
+    if expected & {"NAME", "STRING", "INT"}:
+        words.append("a value")
+        expected = expected - _VALUE_STARTS
+    if len(expected & _OPERATORS) >= 2:
+        words.append("an operator")
+        # after a value, '(' '[' '.' continue it; naming them would only confuse
+        expected = expected - _OPERATORS - {"LPAR", "LSQB"}
+    for name in sorted(expected):
+        word = _WORDS.get(name)
+        if word and word not in words:
+            words.append(word)
+    if not words:
+        return ""
+    if len(words) > 4:
+        words = words[:4] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# ---------------------------------------------------------------------------- explanations
+
+
+def explain_unexpected(text: str, filename: str, offset: int, found: str,
+                       expected: set[str]) -> DelugeSyntaxError:
+    """A parse stopped at `offset` on `found` (its text; "" at the end) where `expected` names the
+    terminals that could have come next. Say what went wrong, where a person would look first."""
+    where = _Where(text)
+    at_end = not found
+    tokens = _scan(text, offset)
+    prev = tokens[-1] if tokens else None
+    bad_span = where.end_span() if at_end else where.span(offset, offset + len(found))
+
+    def error(message: str, span: Span) -> DelugeSyntaxError:
+        return DelugeSyntaxError(message, span, filename, text, at_end=at_end)
+
+    def tok_span(tok: _Tok) -> Span:
+        return where.span(tok.start, tok.end)
+
+    def after_prev() -> Span:  # where a missing ';' belongs: just after the previous token
+        return where.span(prev.end, prev.end + 1) if prev else bad_span
+
+    def line_of(tok: _Tok) -> int:
+        return where.span(tok.start).line
+
+    # Brackets still open before the failure (the parser stops at the first closer that does
+    # not match, so the prefix itself is balanced apart from openers).
+    stack: list[_Tok] = []
+    for tok in tokens:
+        if tok.value in _OPENERS:
+            stack.append(tok)
+        elif tok.value in _CLOSERS and stack and stack[-1].value == _CLOSERS[tok.value]:
+            stack.pop()
+    top = stack[-1] if stack else None
+
+    statement = _statement_tokens(tokens)
+    first = statement[0] if statement else None
+
+    # Habits from other languages, and words out of place, named in Deluge's terms.
+    if first is not None and first.value == "while" and len(statement) > 1 and \
+            statement[1].value == "(":
+        return error("Deluge has no 'while' loop; use 'for each x in list'", tok_span(first))
+    if first is not None and first.value == "for" and (
+            (len(statement) == 1 and found == "(") or
+            (len(statement) > 1 and statement[1].value == "(")):
+        return error("Deluge has no 'for (...)' loop; write 'for each x in list' or "
+                     "'for each index i in list'", tok_span(first))
+    if len(statement) == 1 and first.value == "else" and "ELSE" not in expected:
+        return error("'else' without 'if'", tok_span(first))
+    if found == "else" and "ELSE" not in expected:
+        return error("'else' without 'if'", bad_span)
+    if first is not None and first.value == "catch" or found == "catch" and "CATCH" not in expected:
+        return error("'catch' without 'try'", tok_span(first) if first is not None and
+                     first.value == "catch" else bad_span)
+    if found == "+" and prev is not None and prev.value == "+" and prev.end == offset:
+        return error("'++' is not Deluge; write x = x + 1", where.span(prev.start, offset + 1))
+    if found == "-" and prev is not None and prev.value == "-" and prev.end == offset and \
+            "SEMICOLON" in expected:
+        return error("'--' is not Deluge; write x = x - 1", where.span(prev.start, offset + 1))
+
+    if at_end:
+        if prev is not None and prev.value == ".":
+            return error("expected a name after '.'", after_prev())
+        if prev is not None and prev.value in _BINARY_OPS:
+            return error(f"expected a value after '{prev.value}'", after_prev())
+        if top is not None:
+            return error(f"'{top.value}' opened on line {line_of(top)} is never closed",
+                         tok_span(top))
+        if "SEMICOLON" in expected and statement:
+            return error("missing ';' at the end of the statement", after_prev())
+        wanted = _expected_words(expected)
+        return error("the script ends too early" + (f"; expected {wanted}" if wanted else ""),
+                     bad_span)
+
+    if prev is not None and prev.value == "." and "NAME" in expected:
+        return error("expected a name after '.'", bad_span if not at_end else after_prev())
+    if found == "=" and expected & {"EQ_OP", "RPAR", "AND", "OR"}:
+        return error("'=' assigns a value; use '==' to compare", bad_span)
+
+    # A value is missing: after an operator, '=', ',' or '(' , or after `info` / `throw`.
+    if prev is not None and expected & _VALUE_STARTS and "SEMICOLON" not in expected and (
+            prev.value in _BINARY_OPS or prev.value in ("info", "throw", "(")):
+        if prev.value == "(":
+            return error(f"expected a value, found {describe(found)}", bad_span)
+        return error(f"expected a value after '{prev.value}'", bad_span)
+
+    if "SEMICOLON" in expected and prev is not None and statement:
+        prev_line = where.span(prev.start, prev.end).end_line
+        if bad_span.line > prev_line or found.lower() in _STATEMENT_WORDS:
+            return error("missing ';' at the end of the statement", after_prev())
+        if found == "}":
+            return error("missing ';' before '}'", after_prev())
+
+    # A closer with nothing to close, or closing the wrong thing.
+    if found in _CLOSERS:
+        if top is None:
+            return error(f"unexpected '{found}': nothing is open here", bad_span)
+        if top.value != _CLOSERS[found]:
+            return error(f"missing '{_OPENERS[top.value]}' (for the '{top.value}' on line "
+                         f"{line_of(top)}) before '{found}'", bad_span)
+
+    # Something open was never closed before the statement ended.
+    if top is not None and found in (";", "{") and top.value != "{":
+        return error(f"missing '{_OPENERS[top.value]}' (for the '{top.value}' on line "
+                     f"{line_of(top)})", bad_span)
+    if top is not None and top.value == "{" and found == ";" and \
+            (prev is None or prev.value != "{") and "RBRACE" in expected:
+        return error(f"missing '}}' (for the '{{' on line {line_of(top)})", bad_span)
+    if expected == {"LBRACE"}:
+        return error(f"expected '{{' here, found {describe(found)}: Deluge needs braces around "
+                     "every block", bad_span)
+    if found == "[" and prev is not None and prev.kind != "word":
+        return error("Deluge has no [ ] indexing; use .get(i) for lists and .get(key) for maps",
+                     bad_span)
+
+    wanted = _expected_words(expected)
+    message = f"unexpected {describe(found)}"
+    if wanted:
+        message += f"; expected {wanted}"
+    return error(message, bad_span)
+
+
+def unclosed_at(text: str, offset: int) -> bool:
+    """Does a text literal or block comment start at `offset` and never end?"""
+    rest = text[offset:]
+    if rest.startswith("/*"):
+        return "*/" not in rest[2:]
+    if rest[:1] == '"':
+        return re.match(r'"(?:[^"\\]|\\.)*"', rest, re.DOTALL) is None
+    if rest[:1] == "'":
+        return re.match(r"'(?:[^'\\]|\\.)*'", rest, re.DOTALL) is None
+    return False
+
+
+def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntaxError:
+    """No terminal of the language starts at `offset`."""
+    where = _Where(text)
+    char = text[offset]
+    span = where.span(offset)
+    rest = text[offset:]
+    if char in "\"'" and unclosed_at(text, offset):
+        kind = "text" if char == '"' else "quoted text"
+        return DelugeSyntaxError(f"{kind} started on line {span.line} is never closed", span,
+                                 filename, text, at_end=True)
+    if rest.startswith("/*") and unclosed_at(text, offset):
+        return DelugeSyntaxError(f"comment started on line {span.line} is never closed",
+                                 where.span(offset, offset + 2), filename, text, at_end=True)
+    if char == "?":
+        return DelugeSyntaxError("'?:' is not Deluge; write if(condition, a, b)", span,
+                                 filename, text)
+    if char == "#":
+        return DelugeSyntaxError("'#' does not start a comment in Deluge; use // or /* */", span,
+                                 filename, text)
+    if rest.startswith("<%"):
+        return DelugeSyntaxError("Creator page templates (<% %>) are not supported", span,
+                                 filename, text)
+    shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    return DelugeSyntaxError(f"unexpected character '{shown}'", span, filename, text)
+
+
+def _statement_tokens(tokens: list[_Tok]) -> list[_Tok]:
+    """The tokens of the statement the scan ended in: those after the last ';', '{' or '}'."""
+    for i in range(len(tokens) - 1, -1, -1):
+        if tokens[i].value in (";", "{", "}"):
+            return tokens[i + 1:]
+    return tokens
+
+
+def span_error(message: str, span: Span, filename: str, text: str) -> DelugeSyntaxError:
+    """An error found while building the AST (the parse itself succeeded)."""
+    return DelugeSyntaxError(message, span, filename, text)

@@ -1,0 +1,441 @@
+"""Runs grammar/deluge.lark: Lark computes the LALR(1) tables, a small driver here runs them.
+
+Lark reads the grammar and builds the parse tables and terminal patterns; we keep those (and only
+those) in a cache file keyed by the grammar's hash, so a process that parses does not import Lark
+at all (importing it alone costs more than our whole start-up budget). The driver below is Lark's
+contextual-lexer LALR loop, trimmed for speed: one regular expression per parser state (the
+terminals that state accepts, ordered as Lark orders them, whitespace skipped in the same match),
+keywords recognised the way Lark's lexer does it (a keyword is a NAME whose text is the keyword,
+where the keyword is acceptable), and reductions that call dsl/build.py directly, with no
+intermediate parse tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+from .errors import explain_bad_character, explain_unexpected, unclosed_at
+
+START_SYMBOLS = ("script", "expr")
+TABLE_FORMAT = 3  # bump when the shape of the cached tables changes
+END = "$END"
+
+
+def grammar_path() -> Path:
+    """deluge.lark: inside the installed package, or in the source tree's grammar/ folder."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammar" / "deluge.lark", here.parent / "grammar" / "deluge.lark"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("grammar/deluge.lark is missing from the Sluice installation")
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def lark_parser(grammar: str | None = None, **options):
+    """A Lark LALR parser for the grammar: how the tables are made, and what grammar tests use."""
+    from lark import Lark
+
+    return Lark(grammar if grammar is not None else grammar_path().read_text(encoding="utf-8"),
+                parser="lalr", lexer="contextual", start=list(START_SYMBOLS),
+                maybe_placeholders=False, **options)
+
+
+def generate_tables(grammar: str) -> dict:
+    """Everything the driver needs, as plain data (ints, strings, tuples, dicts)."""
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = lark_parser(grammar)
+    table = lark.parser.parser._parse_table
+    rules: list = []
+    rule_ids: dict = {}
+    actions = []
+    for state in range(len(table.states)):
+        row = {}
+        for symbol, (action, arg) in table.states[state].items():
+            symbol = str(symbol)  # Lark's names are a str subclass; keep the cache Lark-free
+            if action is Shift:
+                row[symbol] = arg
+            else:
+                if arg not in rule_ids:
+                    rule_ids[arg] = len(rules)
+                    rules.append((str(arg.origin.name), arg.alias and str(arg.alias),
+                                  len(arg.expansion), bool(arg.options.expand1),
+                                  tuple(str(s.name) for s in arg.expansion)))
+                row[symbol] = ~rule_ids[arg]
+        actions.append(row)
+    terminals = {
+        str(t.name): (str(t.pattern.to_regexp()), t.priority, t.pattern.type == "str",
+                      str(t.pattern.value), min(t.pattern.max_width, 2**31))
+        for t in lark.terminals
+    }
+    return {
+        "format": TABLE_FORMAT, "terminals": terminals,
+        "ignore": tuple(str(n) for n in lark.ignore_tokens), "actions": actions, "rules": rules,
+        "start_states": {str(k): v for k, v in table.start_states.items()},
+        "end_states": {str(k): v for k, v in table.end_states.items()},
+    }
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("SLUICE_CACHE_DIR"):
+        return Path(os.environ["SLUICE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sluice"
+
+
+def load_tables() -> dict:
+    """The tables for the current grammar: from the cache, or made now and cached."""
+    grammar = grammar_path().read_text(encoding="utf-8")
+    digest = hashlib.sha256(f"{TABLE_FORMAT}\n{grammar}".encode()).hexdigest()[:20]
+    path = _cache_dir() / f"deluge-tables-{digest}.pickle"
+    try:
+        with open(path, "rb") as f:
+            tables = pickle.load(f)
+        if tables.get("format") == TABLE_FORMAT:
+            return tables
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+        pass
+    tables = generate_tables(grammar)
+    try:  # a cache we cannot write only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tables-")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return tables
+
+
+# ---------------------------------------------------------------------------- tokens and lexing
+
+
+class Tok:
+    """A token: its terminal name, text, offsets and 1-based positions (end is exclusive)."""
+
+    __slots__ = ("type", "value", "start", "end", "line", "column", "end_line", "end_column")
+
+    def __init__(self, type_, value, start, end, line, column, end_line, end_column):
+        self.type = type_
+        self.value = value
+        self.start = start
+        self.end = end
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+
+    def __repr__(self) -> str:
+        return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+class _StateLexer:
+    """The terminals one parser state accepts, as one regular expression."""
+
+    __slots__ = ("regex", "keywords", "names")
+
+    def __init__(self, names, terminals: dict, skip: str):
+        names = set(names)
+        regex_names = [n for n in names if not terminals[n][2]]
+        string_names = [n for n in names if terminals[n][2]]
+        keywords: dict[str, dict[str, str]] = {}
+        absorbed = set()
+        # As Lark's lexer does: a string terminal that a same-priority regex terminal matches
+        # whole (a keyword vs NAME) is recognised after that regex matched, by its text.
+        for r in regex_names:
+            pattern = re.compile(terminals[r][0])
+            for s in string_names:
+                if terminals[s][1] == terminals[r][1] and pattern.fullmatch(terminals[s][3]):
+                    keywords.setdefault(r, {})[terminals[s][3]] = s
+                    absorbed.add(s)
+        order = sorted(names - absorbed,
+                       key=lambda n: (-terminals[n][1], -terminals[n][4], -len(terminals[n][3]), n))
+        parts = []
+        for n in order:
+            pattern = terminals[n][0]
+            if terminals[n][2] and re.fullmatch(r"\w+", terminals[n][3]):
+                pattern += r"(?!\w)"  # a keyword standing alone must not eat the start of a word
+            parts.append(f"(?P<{n}>{pattern})")
+        parts.append("(?P<_END>\\Z)")
+        self.regex = re.compile(f"(?:{skip})?+(?:{'|'.join(parts)})")
+        self.keywords = keywords
+        self.names = [None] * (self.regex.groups + 1)  # group number -> terminal name
+        for name, number in self.regex.groupindex.items():
+            self.names[number] = name
+
+
+class _Lexers:
+    """One _StateLexer per distinct set of accepted terminals, built on first use."""
+
+    def __init__(self, tables: dict):
+        self.terminals = tables["terminals"]
+        ignore = tables["ignore"]
+        self.skip = "|".join(self.terminals[n][0] for n in ignore if n != "COMMENT")
+        self.comment_types = frozenset(n for n in ignore if n == "COMMENT")
+        terminal_names = set(self.terminals)
+        self.accepts = [frozenset(s for s in row if s in terminal_names) | self.comment_types
+                        for row in tables["actions"]]
+        self._by_set: dict[frozenset, _StateLexer] = {}
+        self.by_state: list[_StateLexer | None] = [None] * len(self.accepts)
+        self._lock = threading.Lock()
+        self._root: _StateLexer | None = None
+
+    def for_state(self, state: int) -> _StateLexer:
+        lexer = self.by_state[state]
+        if lexer is None:
+            with self._lock:
+                key = self.accepts[state]
+                lexer = self._by_set.get(key)
+                if lexer is None:
+                    lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
+                self.by_state[state] = lexer
+        return lexer
+
+    def root(self) -> _StateLexer:
+        """All terminals at once: used after a failure, to name what was found instead."""
+        if self._root is None:
+            names = set(self.terminals) - {"WS"}
+            self._root = _StateLexer(names, self.terminals, self.skip)
+        return self._root
+
+
+# ---------------------------------------------------------------------------- the driver
+
+
+class _Splice(list):
+    """Children of an inlined rule (`_item`, Lark's helpers for `*` and `+`), spliced into the parent."""
+
+    __slots__ = ()
+
+
+def _inline(children):
+    first = children[0] if children else None
+    if type(first) is _Splice:
+        out = first
+        rest = children[1:]
+    else:
+        out = _Splice()
+        rest = children
+    for c in rest:
+        if type(c) is _Splice:
+            out.extend(c)
+        else:
+            out.append(c)
+    return out
+
+
+def _flatten(children):
+    out = []
+    for c in children:
+        if type(c) is _Splice:
+            out.extend(c)
+        else:
+            out.append(c)
+    return out
+
+
+class Parser:
+    """The compiled grammar. `run` parses one text and returns what the builder made of it."""
+
+    def __init__(self, tables: dict):
+        self.tables = tables
+        self.actions = tables["actions"]
+        self.lexers = _Lexers(tables)
+        self.start_states = tables["start_states"]
+        self.end_states = tables["end_states"]
+        self._reducers: dict[int, list] = {}
+        self._chains: dict[tuple, int] = {}  # (state below, top state, lookahead) -> new top
+
+    def reducers(self, builder_class) -> list:
+        """Per rule: (goto symbol, size, callback or None for a pass-through)."""
+        key = id(builder_class)
+        found = self._reducers.get(key)
+        if found is not None:
+            return found
+        inline_names = {r[0] for r in self.tables["rules"] if r[0].startswith("_")}
+        table = []
+        for origin, alias, size, expand1, expansion in self.tables["rules"]:
+            if origin.startswith("_"):
+                fn = _inline
+            elif expand1 and alias is None and size == 1:
+                fn = None  # a `?rule` with one child passes it through: no call at all
+            else:
+                method = getattr(builder_class, alias or origin)
+                if any(s in inline_names for s in expansion):
+                    fn = (lambda m: lambda c: m(_flatten(c)))(method)
+                else:
+                    fn = method
+            table.append((origin, size, fn))
+        self._reducers[key] = table
+        return table
+
+    def run(self, text: str, start: str, builder_class, filename: str, stop_at: int = -1):
+        """Parse `text` from `start`; return (value, comment tokens) or raise DelugeSyntaxError.
+        With `stop_at`, return the state stack as it is when the token at that offset arrives."""
+        actions = self.actions
+        reducers = self.reducers(builder_class)
+        chains = self._chains
+        lexers = self.lexers
+        by_state = lexers.by_state
+        comment_types = lexers.comment_types
+        end_state = self.end_states[start]
+        states = [self.start_states[start]]
+        values: list = []
+        comments: list = []
+        pos = 0
+        line = 1
+        line_start = 0
+        size_of_text = len(text)
+
+        while True:
+            lexer = by_state[states[-1]] or lexers.for_state(states[-1])
+            m = lexer.regex.match(text, pos)
+            if m is None:
+                self._fail_lexing(text, filename, pos, states)
+            group = m.lastindex
+            ttype = lexer.names[group]
+            tstart = m.start(group)
+            if tstart != pos:
+                skipped = text.count("\n", pos, tstart)
+                if skipped:
+                    line += skipped
+                    line_start = text.rfind("\n", pos, tstart) + 1
+            if ttype == "_END":
+                ttype = END
+                value = ""
+                column = tstart - line_start + 1
+                tok = Tok(END, "", size_of_text, size_of_text, line, column, line, column)
+            else:
+                value = m.group(group)
+                keywords = lexer.keywords.get(ttype)
+                if keywords is not None:
+                    ttype = keywords.get(value, ttype)
+                pos = m.end()
+                column = tstart - line_start + 1
+                inner = value.count("\n") if ("\n" in value) else 0
+                if inner:
+                    tok_line = line
+                    line += inner
+                    line_start = text.rfind("\n", tstart, pos) + 1
+                    tok = Tok(ttype, value, tstart, pos, tok_line, column, line,
+                              pos - line_start + 1)
+                else:
+                    tok = Tok(ttype, value, tstart, pos, line, column, line, column + len(value))
+                if ttype in comment_types:
+                    comments.append(tok)
+                    continue
+            if tstart == stop_at:
+                return states
+
+            while True:
+                code = actions[states[-1]].get(ttype)
+                if code is None:
+                    self._fail_parsing(text, start, builder_class, filename, tok)
+                if code >= 0:
+                    states.append(code)
+                    values.append(tok)
+                    break
+                origin, size, fn = reducers[~code]
+                if fn is None:  # pass-through rules: the value stays, only the top state changes
+                    key = (states[-2], states[-1], ttype)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._pass_through(reducers, key)
+                    states[-1] = top
+                    if ttype is END and top == end_state:
+                        return values[-1], comments
+                    continue
+                if size:
+                    children = values[-size:]
+                    del values[-size:]
+                    del states[-size:]
+                else:
+                    children = []
+                values.append(fn(children))
+                states.append(actions[states[-1]][origin])
+                if ttype is END and states[-1] == end_state:
+                    return values[-1], comments
+
+    def _pass_through(self, reducers, key) -> int:
+        """Follow consecutive pass-through reductions (`?expr` -> `?or_expr` -> ...): with one
+        child each, the stack below keeps its depth, so the outcome depends only on `key`."""
+        below, top, ttype = key
+        while True:
+            code = self.actions[top].get(ttype)
+            if code is None or code >= 0 or reducers[~code][2] is not None:
+                return top
+            top = self.actions[below][reducers[~code][0]]
+
+    def _fail_parsing(self, text, start, builder_class, filename, tok):
+        """`tok` cannot come here. What could have? The stack at failure has already been reduced
+        for `tok`, so parse again up to it and ask the unreduced stack."""
+        states = self.run(text, start, builder_class, filename, stop_at=tok.start)
+        raise explain_unexpected(text, filename, tok.start, tok.value,
+                                 self.expected(states)) from None
+
+    def _fail_lexing(self, text: str, filename: str, pos: int, states: list):
+        """No terminal this state accepts starts here: name what is there instead."""
+        first = len(text) - len(text[pos:].lstrip())  # the first non-blank character
+        if first >= len(text):
+            first = len(text) - 1
+        if unclosed_at(text, first):  # a text or comment opened and never closed
+            raise explain_bad_character(text, filename, first) from None
+        m = self.lexers.root().regex.match(text, pos)
+        if m is None or m.lastgroup == "_END":
+            raise explain_bad_character(text, filename, first) from None
+        found = m.group(m.lastgroup)
+        raise explain_unexpected(text, filename, m.start(m.lastgroup), found,
+                                 self.expected(states)) from None
+
+    def expected(self, states: list) -> set[str]:
+        """The terminals that could come next after the parsed prefix whose state stack is
+        `states`: each candidate is tried on a copy of the stack (LALR merges lookaheads, so the
+        top state alone lists more than a person should be told)."""
+        rules = self.tables["rules"]
+        end_state = next(self.end_states[name] for name, state in self.start_states.items()
+                         if state == states[0])
+        found = set()
+        for terminal in self.actions[states[-1]]:
+            if not (terminal.isupper() or terminal == END):
+                continue
+            stack = list(states)
+            while True:
+                code = self.actions[stack[-1]].get(terminal)
+                if code is None:
+                    break
+                if code >= 0:
+                    found.add(terminal)
+                    break
+                origin, _alias, size = rules[~code][:3]
+                if size:
+                    del stack[-size:]
+                stack.append(self.actions[stack[-1]][origin])
+                if terminal == END and stack[-1] == end_state:
+                    found.add(terminal)
+                    break
+        return found
+
+
+_lock = threading.Lock()
+_parser: Parser | None = None
+
+
+def get_parser() -> Parser:
+    global _parser
+    if _parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = Parser(load_tables())
+    return _parser
+
+
+__all__ = ["Parser", "Tok", "generate_tables", "get_parser", "grammar_path", "lark_parser",
+           "load_tables"]

@@ -1,0 +1,1 @@
+"""Tasks (`invokeurl`, `sendmail`, `info`, ...): one module per task, each using only Services."""
