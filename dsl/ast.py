@@ -18,6 +18,17 @@ from __future__ import annotations
 import datetime
 
 
+# Type words of function signatures and typed lists, matched in any letter case.
+TYPE_WORDS = frozenset({
+    "void", "string", "text", "int", "integer", "bigint", "long", "number", "decimal", "float",
+    "double", "bool", "boolean", "date", "datetime", "time", "timestamp", "map", "list",
+    "collection", "file", "keyvalue", "record", "object",
+})
+# Keywords (always lower case) that begin a statement.
+STATEMENT_KEYWORDS = frozenset({"if", "else", "for", "try", "catch", "return", "info", "throw",
+                                "break", "continue"})
+
+
 class Span(tuple):
     """(line, column, end_line, end_column), 1-based; the end is just past the last character."""
 
@@ -273,12 +284,28 @@ class IfNull(Node):
     fallback: Expr
 
 
-class TaskEntry(Node):
-    __slots__ = ('key', 'value', 'tag')
-    _defaults = {'tag': None}
-    key: str  # lower case, single spaces, no space around '-': "content-type", "reply to"
+class Tagged(Node):
+    """A task value with a type tag: `file: pdf` in `attachments: file: pdf`."""
+
+    __slots__ = ('tag', 'value')
+    tag: str  # lower case
     value: Expr
-    tag: str | None  # "file" in `attachments: file: f`
+
+
+class TaskEntry(Node):
+    """`key: value` in a task block; a key may take several values (`to: "a", "b"`)."""
+
+    __slots__ = ('key', 'values')
+    key: str  # lower case, single spaces, no space around '-': "content-type", "reply to"
+    values: tuple[Expr, ...]
+
+    @property
+    def value(self):
+        """The value, or a list of the values when there are several."""
+        if len(self.values) == 1:
+            return self.values[0]
+        first, last = self.values[0].span, self.values[-1].span
+        return ListLit(self.values, span=Span(first[0], first[1], last[2], last[3]))
 
 
 class Task(Node):
@@ -319,6 +346,7 @@ class InsertInto(Node):
 Expr = (
     Name, TextLit, NumberLit, DecimalLit, BoolLit, NullLit, DateLit, ListLit, MapLit, EmptyBraces,
     Constructor, Call, MethodCall, Attribute, Unary, Binary, IfExpr, IfNull, Task, Query, InsertInto,
+    Tagged,
 )
 
 

@@ -16,13 +16,9 @@ from . import ast as A
 from .parser import Tok
 
 Span = A.Span
+TYPE_WORDS = A.TYPE_WORDS
 MAX_NUMBER = 2**63 - 1
 
-TYPE_WORDS = frozenset({
-    "void", "string", "text", "int", "integer", "bigint", "long", "number", "decimal", "float",
-    "double", "bool", "boolean", "date", "datetime", "time", "timestamp", "map", "list",
-    "collection", "file", "keyvalue", "record", "object",
-})
 CONSTRUCTORS = frozenset({"list", "map", "collection"})
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -349,15 +345,13 @@ class Rules:
 
     @staticmethod
     def task_entry(c):
-        tag = None
-        value = None
-        for child in c[2:]:
-            if type(child) is Tok:
-                if child.type == "VALUE_TAG":
-                    tag = child.value.rstrip(": \t").lower()
-            else:
-                value = child
-        return A.TaskEntry(task_key(c[0].value), value, tag, span=_span(c[0], value))
+        values = _nodes(c[2:])
+        return A.TaskEntry(task_key(c[0].value), values, span=_span(c[0], values[-1]))
+
+    @staticmethod
+    def tagged(c):
+        tag = c[0].value.rstrip(": \t").lower()
+        return A.Tagged(tag, c[1], span=_span(c[0], c[1]))
 
     @staticmethod
     def query(c):

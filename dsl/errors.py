@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
-from .ast import Span
+from .ast import STATEMENT_KEYWORDS, TYPE_WORDS, Span
 
 # ---------------------------------------------------------------------------- the error
 
@@ -173,9 +173,12 @@ def describe(value: str) -> str:
 
 def _expected_words(expected: set[str]) -> str:
     words = []
-    if expected & {"NAME", "STRING", "INT"}:
+    if expected & {"STRING", "INT"}:
         words.append("a value")
         expected = expected - _VALUE_STARTS
+    elif "NAME" in expected:
+        words.append("a name")
+        expected = expected - {"NAME"}
     if len(expected & _OPERATORS) >= 2:
         words.append("an operator")
         # after a value, '(' '[' '.' continue it; naming them would only confuse
@@ -245,6 +248,16 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     if first is not None and first.value == "catch" or found == "catch" and "CATCH" not in expected:
         return error("'catch' without 'try'", tok_span(first) if first is not None and
                      first.value == "catch" else bad_span)
+    if found == "<" and text.startswith("<%", offset):
+        return error("Creator page templates (<% %>) are not supported", bad_span)
+    if len(statement) == 1 and first.kind == "word" and first.value != first.value.lower() and \
+            first.value.lower() in STATEMENT_KEYWORDS:
+        return error(f"keywords are written in lower case: '{first.value.lower()}'",
+                     tok_span(first))
+    if len(statement) == 1 and first.value.lower() in TYPE_WORDS and \
+            re.match(r"[^\W\d][\w.]*\s*\(", text[offset:]) and _inside_block(tokens):
+        return error("a function is defined at the top level of a script, not inside a block",
+                     tok_span(first))
     if found == "+" and prev is not None and prev.value == "+" and prev.end == offset:
         return error("'++' is not Deluge; write x = x + 1", where.span(prev.start, offset + 1))
     if found == "-" and prev is not None and prev.value == "-" and prev.end == offset and \
@@ -349,6 +362,13 @@ def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntax
                                  filename, text)
     shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
     return DelugeSyntaxError(f"unexpected character '{shown}'", span, filename, text)
+
+
+def _inside_block(tokens: list[_Tok]) -> bool:
+    depth = 0
+    for tok in tokens:
+        depth += (tok.value == "{") - (tok.value == "}")
+    return depth > 0
 
 
 def _statement_tokens(tokens: list[_Tok]) -> list[_Tok]:

@@ -291,6 +291,8 @@ class _Printer:
             return f"{self.expr(e.target, POSTFIX, indent)}.{e.name}({self.args(e.args, indent)})"
         if kind is A.Call:
             return f"{e.name}({self.args(e.args, indent)})"
+        if kind is A.Tagged:
+            return f"{e.tag}: {self.expr(e.value, 0, indent)}"
         if kind is A.Pair:
             return f"{self.expr(e.key, 0, indent)}: {self.expr(e.value, 0, indent)}"
         if kind is A.ListLit:
@@ -330,8 +332,7 @@ class _Printer:
         return f"({self.expr(e, 0, indent)})"
 
     def _task_entry(self, entry, indent: int) -> str:
-        tag = f"{entry.tag}: " if entry.tag else ""
-        return f"{entry.key}: {tag}{self.expr(entry.value, 0, indent)}"
+        return f"{entry.key}: {self.args(entry.values, indent)}"
 
     def _bracketed(self, head: str, entries, indent: int, render) -> str:
         """`head [ entry ... ]` over several lines, the entries one level in. Comments between

@@ -16,6 +16,7 @@ import hashlib
 import os
 import pickle
 import re
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 from .errors import explain_bad_character, explain_unexpected, unclosed_at
 
 START_SYMBOLS = ("script", "expr")
+# The one terminal confirmed against the whole stack before it is taken (see Parser.run).
+CHECKED = sys.intern("TASK_KEY")
 TABLE_FORMAT = 3  # bump when the shape of the cached tables changes
 END = "$END"
 
@@ -169,7 +172,7 @@ class _StateLexer:
         self.keywords = keywords
         self.names = [None] * (self.regex.groups + 1)  # group number -> terminal name
         for name, number in self.regex.groupindex.items():
-            self.names[number] = name
+            self.names[number] = sys.intern(name)  # interned: the driver compares with `is`
 
 
 class _Lexers:
@@ -180,6 +183,7 @@ class _Lexers:
         ignore = tables["ignore"]
         self.skip = "|".join(self.terminals[n][0] for n in ignore if n != "COMMENT")
         self.comment_types = frozenset(n for n in ignore if n == "COMMENT")
+        self.checked = CHECKED
         terminal_names = set(self.terminals)
         self.accepts = [frozenset(s for s in row if s in terminal_names) | self.comment_types
                         for row in tables["actions"]]
@@ -197,6 +201,15 @@ class _Lexers:
                 if lexer is None:
                     lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
                 self.by_state[state] = lexer
+        return lexer
+
+    def without(self, state: int, terminal: str) -> _StateLexer:
+        """The state's lexer less one terminal (see Parser.run on TASK_KEY)."""
+        key = self.accepts[state] - {terminal}
+        lexer = self._by_set.get(key)
+        if lexer is None:
+            with self._lock:
+                lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
         return lexer
 
     def root(self) -> _StateLexer:
@@ -253,6 +266,7 @@ class Parser:
         self.end_states = tables["end_states"]
         self._reducers: dict[int, list] = {}
         self._chains: dict[tuple, int] = {}  # (state below, top state, lookahead) -> new top
+        self._end_of_start = {self.start_states[n]: self.end_states[n] for n in self.start_states}
 
     def reducers(self, builder_class) -> list:
         """Per rule: (goto symbol, size, callback or None for a pass-through)."""
@@ -284,6 +298,7 @@ class Parser:
         reducers = self.reducers(builder_class)
         chains = self._chains
         lexers = self.lexers
+        checked = lexers.checked
         by_state = lexers.by_state
         comment_types = lexers.comment_types
         end_state = self.end_states[start]
@@ -302,6 +317,15 @@ class Parser:
                 self._fail_lexing(text, filename, pos, states)
             group = m.lastindex
             ttype = lexer.names[group]
+            if ttype is checked and not self._can_shift(states, checked):
+                # LALR merges lookaheads, so a state may list TASK_KEY where the real stack
+                # cannot take one (`Form[x] range from 0 to a: ...`); then it is not a key.
+                lexer = lexers.without(states[-1], checked)
+                m = lexer.regex.match(text, pos)
+                if m is None:
+                    self._fail_lexing(text, filename, pos, states)
+                group = m.lastindex
+                ttype = lexer.names[group]
             tstart = m.start(group)
             if tstart != pos:
                 skipped = text.count("\n", pos, tstart)
@@ -399,29 +423,26 @@ class Parser:
         """The terminals that could come next after the parsed prefix whose state stack is
         `states`: each candidate is tried on a copy of the stack (LALR merges lookaheads, so the
         top state alone lists more than a person should be told)."""
+        return {t for t in self.actions[states[-1]]
+                if (t.isupper() or t == END) and self._can_shift(states, t)}
+
+    def _can_shift(self, states: list, terminal: str) -> bool:
+        """Would `terminal` be shifted (or end the parse) after the reductions it triggers?"""
         rules = self.tables["rules"]
-        end_state = next(self.end_states[name] for name, state in self.start_states.items()
-                         if state == states[0])
-        found = set()
-        for terminal in self.actions[states[-1]]:
-            if not (terminal.isupper() or terminal == END):
-                continue
-            stack = list(states)
-            while True:
-                code = self.actions[stack[-1]].get(terminal)
-                if code is None:
-                    break
-                if code >= 0:
-                    found.add(terminal)
-                    break
-                origin, _alias, size = rules[~code][:3]
-                if size:
-                    del stack[-size:]
-                stack.append(self.actions[stack[-1]][origin])
-                if terminal == END and stack[-1] == end_state:
-                    found.add(terminal)
-                    break
-        return found
+        stack = list(states)
+        end_state = self._end_of_start[states[0]]
+        while True:
+            code = self.actions[stack[-1]].get(terminal)
+            if code is None:
+                return False
+            if code >= 0:
+                return True
+            origin, _alias, size = rules[~code][:3]
+            if size:
+                del stack[-size:]
+            stack.append(self.actions[stack[-1]][origin])
+            if terminal == END and stack[-1] == end_state:
+                return True
 
 
 _lock = threading.Lock()
