@@ -133,14 +133,19 @@ class _Printer:
             self.last_line = max(self.last_line, c.span.end_line)
             self.next_comment += 1
 
-    def trailing_comments(self, node) -> None:
-        """Comments starting on the line where `node` ends, after it, stay at the end of it."""
+    def trailing_comments(self, node, following=None) -> None:
+        """Comments starting on the line where `node` ends, after it (and before `following`,
+        the next statement, when that starts on the same line), stay at the end of it."""
         if not node.span.line:
             return
         end = (node.span.end_line, node.span.end_column)
+        limit = (10**9, 0)
+        if following is not None and following.span.line == end[0]:
+            limit = (following.span.line, following.span.column)
         while self.next_comment < len(self.comments):
             c = self.comments[self.next_comment]
-            if c.span.line != end[0] or (c.span.line, c.span.column) < end:
+            position = (c.span.line, c.span.column)
+            if c.span.line != end[0] or position < end or position >= limit:
                 break
             self.lines[-1] += " " + c.text
             self.last_line = max(self.last_line, c.span.end_line)
@@ -157,8 +162,8 @@ class _Printer:
             self.flush_comments_before((node.span.line, node.span.column), indent)
             self.blank_line_before(node.span.line)
 
-    def end(self, node) -> None:
-        self.trailing_comments(node)
+    def end(self, node, following=None) -> None:
+        self.trailing_comments(node, following)
         if node.span.line:
             self.last_line = max(self.last_line, node.span.end_line)
 
@@ -172,15 +177,15 @@ class _Printer:
     # -- statements
 
     def items(self, items, indent: int) -> None:
-        for item in items:
-            self.statement(item, indent)
+        for i, item in enumerate(items):
+            self.statement(item, indent, items[i + 1] if i + 1 < len(items) else None)
 
     def block(self, body, owner_end, indent: int) -> None:
         self.emit(indent, "{")
         self.items(body, indent + 1)
         self.close_block(owner_end, indent)
 
-    def statement(self, s, indent: int) -> None:
+    def statement(self, s, indent: int, following=None) -> None:
         self.begin(s, indent)
         kind = type(s)
         if kind is A.If:
@@ -221,7 +226,7 @@ class _Printer:
         else:
             self.inner_comments(s, indent)
             self.emit(indent, self.simple_statement(s, indent))
-        self.end(s)
+        self.end(s, following)
 
     def simple_statement(self, s, indent: int) -> str:
         kind = type(s)
@@ -339,10 +344,10 @@ class _Printer:
         entries are placed as in statements, so the entries are laid out through self.lines."""
         saved = self.lines
         self.lines = []
-        for entry in entries:
+        for i, entry in enumerate(entries):
             self.begin(entry, indent + 1)
             self.emit(0, INDENT * (indent + 1) + render(entry, indent + 1))
-            self.end(entry)
+            self.end(entry, entries[i + 1] if i + 1 < len(entries) else None)
         body = self.lines
         self.lines = saved
         pad = INDENT * indent

@@ -17,26 +17,32 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import threading
-from pathlib import Path
 
 from .errors import explain_bad_character, explain_unexpected, unclosed_at
 
 START_SYMBOLS = ("script", "expr")
+OWN_LEXER_AFTER = 50  # visits before a parser state gets a regular expression of its own
 # The one terminal confirmed against the whole stack before it is taken (see Parser.run).
 CHECKED = sys.intern("TASK_KEY")
 TABLE_FORMAT = 3  # bump when the shape of the cached tables changes
 END = "$END"
 
 
-def grammar_path() -> Path:
-    """deluge.lark: inside the installed package, or in the source tree's grammar/ folder."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "grammar" / "deluge.lark", here.parent / "grammar" / "deluge.lark"):
-        if candidate.is_file():
+def grammar_path() -> str:
+    """deluge.lark: inside the installed package, or in the source tree's grammar/ folder.
+    (os.path, not pathlib: importing pathlib alone costs a sixth of the start-up budget.)"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (os.path.join(here, "grammar", "deluge.lark"),
+                      os.path.join(os.path.dirname(here), "grammar", "deluge.lark")):
+        if os.path.isfile(candidate):
             return candidate
     raise FileNotFoundError("grammar/deluge.lark is missing from the Sluice installation")
+
+
+def grammar_text() -> str:
+    with open(grammar_path(), encoding="utf-8") as f:
+        return f.read()
 
 
 # ---------------------------------------------------------------------------- tables
@@ -46,7 +52,7 @@ def lark_parser(grammar: str | None = None, **options):
     """A Lark LALR parser for the grammar: how the tables are made, and what grammar tests use."""
     from lark import Lark
 
-    return Lark(grammar if grammar is not None else grammar_path().read_text(encoding="utf-8"),
+    return Lark(grammar if grammar is not None else grammar_text(),
                 parser="lalr", lexer="contextual", start=list(START_SYMBOLS),
                 maybe_placeholders=False, **options)
 
@@ -87,18 +93,19 @@ def generate_tables(grammar: str) -> dict:
     }
 
 
-def _cache_dir() -> Path:
+def _cache_dir() -> str:
     if os.environ.get("SLUICE_CACHE_DIR"):
-        return Path(os.environ["SLUICE_CACHE_DIR"])
+        return os.environ["SLUICE_CACHE_DIR"]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sluice"
+    return os.path.join(base, "sluice")
 
 
 def load_tables() -> dict:
     """The tables for the current grammar: from the cache, or made now and cached."""
-    grammar = grammar_path().read_text(encoding="utf-8")
+    grammar = grammar_text()
     digest = hashlib.sha256(f"{TABLE_FORMAT}\n{grammar}".encode()).hexdigest()[:20]
-    path = _cache_dir() / f"deluge-tables-{digest}.pickle"
+    folder = _cache_dir()
+    path = os.path.join(folder, f"deluge-tables-{digest}.pickle")
     try:
         with open(path, "rb") as f:
             tables = pickle.load(f)
@@ -108,14 +115,23 @@ def load_tables() -> dict:
         pass
     tables = generate_tables(grammar)
     try:  # a cache we cannot write only costs speed
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tables-")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        _write_cache(folder, path, tables)
     except OSError:
         pass
     return tables
+
+
+def _write_cache(folder: str, path: str, tables: dict) -> None:
+    import tempfile
+
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tables-")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    for name in os.listdir(folder):  # tables of earlier grammars are of no further use
+        if name.startswith("deluge-tables-") and name != os.path.basename(path):
+            os.unlink(os.path.join(folder, name))
 
 
 # ---------------------------------------------------------------------------- tokens and lexing
@@ -176,25 +192,29 @@ class _StateLexer:
 
 
 class _Lexers:
-    """One _StateLexer per distinct set of accepted terminals, built on first use."""
+    """The shared lexer of all terminals, and one _StateLexer per distinct set of terminals
+    that parser states accept, built when first needed."""
 
     def __init__(self, tables: dict):
         self.terminals = tables["terminals"]
         ignore = tables["ignore"]
         self.skip = "|".join(self.terminals[n][0] for n in ignore if n != "COMMENT")
         self.comment_types = frozenset(n for n in ignore if n == "COMMENT")
+        self.always = self.comment_types | {"_END"}  # taken in every state
         self.checked = CHECKED
         terminal_names = set(self.terminals)
         self.accepts = [frozenset(s for s in row if s in terminal_names) | self.comment_types
                         for row in tables["actions"]]
         self._by_set: dict[frozenset, _StateLexer] = {}
-        self.by_state: list[_StateLexer | None] = [None] * len(self.accepts)
+        self.master = _StateLexer(set(self.terminals) - set(ignore) | self.comment_types,
+                                  self.terminals, self.skip)
+        self.by_state: list[_StateLexer] = [self.master] * len(self.accepts)
+        self.visits = [0] * len(self.accepts)
         self._lock = threading.Lock()
-        self._root: _StateLexer | None = None
 
     def for_state(self, state: int) -> _StateLexer:
         lexer = self.by_state[state]
-        if lexer is None:
+        if lexer is self.master:
             with self._lock:
                 key = self.accepts[state]
                 lexer = self._by_set.get(key)
@@ -212,12 +232,6 @@ class _Lexers:
                 lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
         return lexer
 
-    def root(self) -> _StateLexer:
-        """All terminals at once: used after a failure, to name what was found instead."""
-        if self._root is None:
-            names = set(self.terminals) - {"WS"}
-            self._root = _StateLexer(names, self.terminals, self.skip)
-        return self._root
 
 
 # ---------------------------------------------------------------------------- the driver
@@ -299,7 +313,10 @@ class Parser:
         chains = self._chains
         lexers = self.lexers
         checked = lexers.checked
+        master = lexers.master
         by_state = lexers.by_state
+        visits = lexers.visits
+        always = lexers.always
         comment_types = lexers.comment_types
         end_state = self.end_states[start]
         states = [self.start_states[start]]
@@ -311,21 +328,39 @@ class Parser:
         size_of_text = len(text)
 
         while True:
-            lexer = by_state[states[-1]] or lexers.for_state(states[-1])
+            # A state reads tokens with one regular expression of all terminals until it has
+            # been visited often enough to earn its own, compiled, expression (which is faster
+            # but costs a millisecond to build). What the shared one finds, when the state does
+            # not take it, is read again with the state's own terminals (contextual lexing);
+            # Lark's order of terminals makes both agree whenever the state takes the token.
+            state = states[-1]
+            lexer = by_state[state]
+            if lexer is master:
+                visits[state] += 1
+                if visits[state] > OWN_LEXER_AFTER:
+                    lexer = lexers.for_state(state)
             m = lexer.regex.match(text, pos)
             if m is None:
                 self._fail_lexing(text, filename, pos, states)
             group = m.lastindex
             ttype = lexer.names[group]
+            keywords = lexer.keywords.get(ttype)
+            if lexer is master:
+                row = actions[state]
+                if keywords is not None:
+                    keyword = keywords.get(m.group(group))
+                    if keyword is not None and keyword in row:
+                        ttype = keyword
+                if ttype not in row and ttype not in always:
+                    m, group, ttype = self._relex(lexers.for_state(state), text, pos, filename,
+                                                  states)
+            elif keywords is not None:  # a state's own lexer holds only keywords it takes
+                ttype = keywords.get(m.group(group), ttype)
             if ttype is checked and not self._can_shift(states, checked):
                 # LALR merges lookaheads, so a state may list TASK_KEY where the real stack
                 # cannot take one (`Form[x] range from 0 to a: ...`); then it is not a key.
-                lexer = lexers.without(states[-1], checked)
-                m = lexer.regex.match(text, pos)
-                if m is None:
-                    self._fail_lexing(text, filename, pos, states)
-                group = m.lastindex
-                ttype = lexer.names[group]
+                m, group, ttype = self._relex(lexers.without(states[-1], checked), text, pos,
+                                              filename, states)
             tstart = m.start(group)
             if tstart != pos:
                 skipped = text.count("\n", pos, tstart)
@@ -339,9 +374,6 @@ class Parser:
                 tok = Tok(END, "", size_of_text, size_of_text, line, column, line, column)
             else:
                 value = m.group(group)
-                keywords = lexer.keywords.get(ttype)
-                if keywords is not None:
-                    ttype = keywords.get(value, ttype)
                 pos = m.end()
                 column = tstart - line_start + 1
                 inner = value.count("\n") if ("\n" in value) else 0
@@ -398,6 +430,18 @@ class Parser:
                 return top
             top = self.actions[below][reducers[~code][0]]
 
+    def _relex(self, lexer: _StateLexer, text: str, pos: int, filename: str, states: list):
+        """The token at `pos` as `lexer` (one state's terminals) reads it."""
+        m = lexer.regex.match(text, pos)
+        if m is None:
+            self._fail_lexing(text, filename, pos, states)
+        group = m.lastindex
+        ttype = lexer.names[group]
+        keywords = lexer.keywords.get(ttype)
+        if keywords is not None:
+            ttype = keywords.get(m.group(group), ttype)
+        return m, group, ttype
+
     def _fail_parsing(self, text, start, builder_class, filename, tok):
         """`tok` cannot come here. What could have? The stack at failure has already been reduced
         for `tok`, so parse again up to it and ask the unreduced stack."""
@@ -412,7 +456,7 @@ class Parser:
             first = len(text) - 1
         if unclosed_at(text, first):  # a text or comment opened and never closed
             raise explain_bad_character(text, filename, first) from None
-        m = self.lexers.root().regex.match(text, pos)
+        m = self.lexers.master.regex.match(text, pos)
         if m is None or m.lastgroup == "_END":
             raise explain_bad_character(text, filename, first) from None
         found = m.group(m.lastgroup)

@@ -1,0 +1,100 @@
+"""`sluice check` and `sluice fmt`, driven as a user drives them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_the_example_scripts(sluice):
+    result = sluice("check", ROOT / "scripts")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().startswith("all ") and result.stdout.strip().endswith(" ok")
+
+
+def test_check_reports_each_broken_file_and_a_summary(sluice, tmp_path):
+    write(tmp_path, "good.dg", "x = 1;\n")
+    write(tmp_path, "sub/bad.dg", "x = 1;\ny = ;\n")
+    write(tmp_path, "sub/worse.dg", "if (x) {\n  info x;\n")
+    write(tmp_path, "notes.txt", "not a script")
+    result = sluice("check", tmp_path)
+    assert result.returncode == 1
+    out = result.stdout
+    assert f"{tmp_path / 'sub/bad.dg'}:2:5: expected a value after '='" in out
+    assert f"{tmp_path / 'sub/worse.dg'}:1:8: '{{' opened on line 1 is never closed" in out
+    assert "    y = ;\n        ^" in out
+    assert out.strip().splitlines()[-1] == "2 files with errors, 1 ok (checked 3 files)"
+    assert "Traceback" not in out + result.stderr
+
+
+def test_check_json(sluice, tmp_path):
+    bad = write(tmp_path, "bad.dg", "info \"never closed;\n")
+    result = sluice("check", "--json", bad)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["checked"] == 1 and report["failed"] == 1
+    (entry,) = report["files"]
+    assert entry["ok"] is False
+    assert entry["error"] == {"file": str(bad), "line": 1, "column": 6, "end_line": 1,
+                              "end_column": 7, "message": "text started on line 1 is never closed"}
+
+
+def test_check_usage_errors_exit_2(sluice, tmp_path):
+    missing = sluice("check", tmp_path / "nope.dg")
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert sluice("check").returncode == 2
+    assert sluice().returncode == 2
+    assert sluice("frobnicate").returncode == 2
+
+
+def test_check_unreadable_file(sluice, tmp_path):
+    path = tmp_path / "latin1.dg"
+    path.write_bytes("x = \"caf\xe9\";".encode("latin-1"))
+    result = sluice("check", path)
+    assert result.returncode == 1 and "cannot read: not UTF-8" in result.stdout
+
+
+def test_fmt_rewrites_in_place_and_check_mode(sluice, tmp_path):
+    path = write(tmp_path, "f.dg", "x=1;   // keep me\nif(x>0){info x;}\n")
+    check = sluice("fmt", "--check", path)
+    assert check.returncode == 1 and f"would reformat {path}" in check.stdout
+    assert path.read_text() == "x=1;   // keep me\nif(x>0){info x;}\n"
+    result = sluice("fmt", path)
+    assert result.returncode == 0 and f"reformatted {path}" in result.stdout
+    assert path.read_text() == "x = 1; // keep me\nif (x > 0)\n{\n    info x;\n}\n"
+    assert sluice("fmt", "--check", path).returncode == 0
+
+
+def test_fmt_leaves_broken_files_alone(sluice, tmp_path):
+    path = write(tmp_path, "broken.dg", "x = (1 + ;\n")
+    result = sluice("fmt", path)
+    assert result.returncode == 1
+    assert "expected a value after '+'" in result.stderr
+    assert path.read_text() == "x = (1 + ;\n"
+
+
+def test_fmt_stdin_to_stdout(sluice):
+    result = sluice("fmt", "-", input="info   'a'+1;")
+    assert result.returncode == 0 and result.stdout == "info 'a' + 1;\n"
+
+
+def test_the_example_scripts_are_formatted(sluice):
+    result = sluice("fmt", "--check", ROOT / "scripts")
+    assert result.returncode == 0, result.stdout
+
+
+def test_version_and_help(sluice):
+    assert sluice("version").stdout.startswith("sluice ")
+    assert sluice("--version").stdout.startswith("sluice ")
+    helped = sluice("--help")
+    assert helped.returncode == 0 and "check" in helped.stdout and "fmt" in helped.stdout
+    assert "--check" in sluice("fmt", "--help").stdout
