@@ -5,9 +5,11 @@ and of the position just after its last one). Spans, and the source spelling kep
 formatter (`raw`), take no part in equality: two parses of the same program compare equal however
 it was laid out, which is what `parse(fmt(x)) == parse(x)` relies on.
 
-Nodes are small frozen records rather than `dataclasses`: creating ~50 dataclasses costs about
-30 ms at import, half of the start-up budget. `fields(node)` and `replace(node, ...)` give the
-dataclass-style conveniences.
+Nodes are frozen dataclasses whose methods are made here rather than by `@dataclass`: creating
+~50 classes with the decorator costs about 30 ms at import, half of the start-up budget. Each
+class gets its `__init__` from one small generated function, and its `__dataclass_fields__`
+when first asked for, so `dataclasses.is_dataclass`, `fields`, `replace` and `asdict` work on
+nodes. `dsl.ast.replace` is the quicker replace the parser itself uses.
 
 Task names, constructor kinds, types and task keys are stored in lower case (Deluge matches them
 in any letter case); variable, function and method names keep their case as written.
@@ -33,6 +35,7 @@ class Span(tuple):
     """(line, column, end_line, end_column), 1-based; the end is just past the last character."""
 
     __slots__ = ()
+    _fields = ("line", "column", "end_line", "end_column")  # read like a namedtuple's
 
     def __new__(cls, line: int, column: int, end_line: int, end_column: int):
         return tuple.__new__(cls, (line, column, end_line, end_column))
@@ -50,10 +53,6 @@ class Span(tuple):
 
 
 NO_SPAN = Span(0, 0, 0, 0)
-
-
-class FrozenNodeError(AttributeError):
-    pass
 
 
 _MISSING = object()
@@ -90,10 +89,15 @@ class Node:
         cls.__init__ = scope["__init__"]
 
     def __setattr__(self, name, value):
-        raise FrozenNodeError(f"{type(self).__name__} is immutable; use dsl.ast.replace()")
+        from dataclasses import FrozenInstanceError  # as @dataclass(frozen=True) raises
+
+        raise FrozenInstanceError(f"cannot assign to field '{name}' of an immutable "
+                                  f"{type(self).__name__}; use dsl.ast.replace()")
 
     def __delattr__(self, name):
-        raise FrozenNodeError(f"{type(self).__name__} is immutable")
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field '{name}' of {type(self).__name__}")
 
     def __eq__(self, other):
         if type(other) is not type(self):
@@ -135,6 +139,34 @@ class Node:
 
 def _rebuild(cls, args, kwargs):
     return cls(*args, **kwargs)
+
+
+class _DataclassFields:
+    """`__dataclass_fields__` of a node class, built on first use (importing `dataclasses`
+    then, not at start-up): what dataclasses.fields(), replace() and asdict() read."""
+
+    def __get__(self, obj, cls):
+        found = cls.__dict__.get("_dataclass_fields")
+        if found is None:
+            import dataclasses
+
+            found = {}
+            for name in cls._fields + ("span",):
+                kw_only = name in cls._uncompared or name == "span"
+                if name == "span":
+                    default = NO_SPAN
+                else:
+                    default = cls._defaults.get(name, "" if kw_only else dataclasses.MISSING)
+                f = dataclasses.field(default=default, compare=name in cls._compared,
+                                      kw_only=kw_only)
+                f.name, f.type = name, object
+                f._field_type = dataclasses._FIELD  # what @dataclass sets for a plain field
+                found[name] = f
+            type.__setattr__(cls, "_dataclass_fields", found)
+        return found
+
+
+Node.__dataclass_fields__ = _DataclassFields()
 
 
 def fields(node: Node) -> tuple:

@@ -333,6 +333,7 @@ class Parser:
             # but costs a millisecond to build). What the shared one finds, when the state does
             # not take it, is read again with the state's own terminals (contextual lexing);
             # Lark's order of terminals makes both agree whenever the state takes the token.
+            # (What follows is _relex, inlined: this loop runs once per token.)
             state = states[-1]
             lexer = by_state[state]
             if lexer is master:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 
 import pytest
@@ -13,10 +14,19 @@ from dsl import ast as A
 
 def test_nodes_are_immutable():
     node = dsl.parse_expr("a + 1")
-    with pytest.raises(AttributeError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         node.op = "-"
-    with pytest.raises(AttributeError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         del node.left
+
+
+def test_nodes_are_dataclasses():
+    node = dsl.parse_expr('f(1, "a")')
+    assert dataclasses.is_dataclass(node)
+    assert [f.name for f in dataclasses.fields(node)] == ["name", "args", "span"]
+    assert dataclasses.replace(node, name="g") == A.Call("g", node.args)
+    assert dataclasses.asdict(dsl.parse_expr("a"))["span"] == (1, 1, 1, 2)
+    assert [f.name for f in dataclasses.fields(A.TextLit)] == ["value", "raw", "span"]
 
 
 def test_equality_ignores_layout_and_spelling():
