@@ -440,4 +440,6 @@ class Rules:
 
 
 def comments_of(tokens) -> tuple:
-    return tuple(A.Comment(t.value, span=_tok_span(t)) for t in tokens)
+    """Comment nodes; a Windows line end (CR LF) leaves no CR in the comment's text."""
+    return tuple(A.Comment(t.value.replace("\r\n", "\n").rstrip("\r"), span=_tok_span(t))
+                 for t in tokens)

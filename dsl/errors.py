@@ -270,8 +270,10 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
         if prev is not None and prev.value in _BINARY_OPS:
             return error(f"expected a value after '{prev.value}'", after_prev())
         if top is not None:
-            return error(f"'{top.value}' opened on line {line_of(top)} is never closed",
-                         tok_span(top))
+            culprit = _misindented_opener(text) if top.value == "{" else None
+            opener = culprit or top
+            return error(f"'{opener.value}' opened on line {line_of(opener)} is never closed",
+                         tok_span(opener))
         if "SEMICOLON" in expected and statement:
             return error("missing ';' at the end of the statement", after_prev())
         wanted = _expected_words(expected)
@@ -362,6 +364,33 @@ def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntax
                                  filename, text)
     shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
     return DelugeSyntaxError(f"unexpected character '{shown}'", span, filename, text)
+
+
+def _misindented_opener(text: str) -> _Tok | None:
+    """When a '{' is left open, the parser only notices at the end, where the outermost block
+    lacks its '}'. In an indented script the first '{' whose matching '}' sits at another
+    indentation is the one really left open; None when the indentation does not say."""
+    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+    def indent(offset: int) -> str:
+        line_start = starts[bisect_right(starts, offset) - 1]
+        line = text[line_start:offset]
+        return line[:len(line) - len(line.lstrip())].expandtabs(4)
+
+    def first_on_line(offset: int) -> bool:
+        line_start = starts[bisect_right(starts, offset) - 1]
+        return not text[line_start:offset].strip()
+
+    stack: list[_Tok] = []
+    suspects: list[_Tok] = []
+    for tok in _scan(text, len(text)):
+        if tok.value == "{":
+            stack.append(tok)
+        elif tok.value == "}" and stack:
+            opener = stack.pop()
+            if first_on_line(tok.start) and indent(tok.start) != indent(opener.start):
+                suspects.append(opener)
+    return min(suspects, key=lambda t: t.start) if suspects else None
 
 
 def _inside_block(tokens: list[_Tok]) -> bool:

@@ -90,3 +90,9 @@ def test_formatting_is_idempotent_on_the_example_scripts():
 
 def test_empty_script():
     assert format_source("") == "" and format_source("// only\n") == "// only\n"
+
+
+def test_windows_line_ends_and_tabs():
+    source = 'void f()\r\n{\r\n\tx = 1; // one\r\n\t/* two\r\n\t   lines */\r\n\tinfo x;\r\n}\r\n'
+    assert format_source(source) == (
+        "void f()\n{\n    x = 1; // one\n    /* two\n\t   lines */\n    info x;\n}\n")
