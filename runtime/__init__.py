@@ -1,6 +1,21 @@
 """Deluge execution: AST (from dsl) -> Python code -> Result.
 
+    import runtime
+    result = runtime.run('info "Hello " + name; return name.length();', {"name": "Ann"})
+    result.value        # 3
+    result.info         # ['Hello Ann']
+    result.error        # None, or an error with .line, .message and .render()
+
 Seams: runtime imports dsl (its AST and parse) and nothing else of ours. It reaches HTTP,
-connections, mail and other hosts only through a `Services` interface it defines itself; the
-sluice package plugs in the real connections facade, tests plug in fakes that record calls.
+connections, mail and other hosts only through `Services` (tasks registered by name); the
+sluice package plugs in the real ones, tests plug in fakes that record calls.
 """
+
+from . import methods  # noqa: F401  (registers the built-in functions and methods)
+from .errors import DelugeError, LimitExceeded, StaticErrors
+from .limits import Limits
+from .run import Result, RunContext, Runtime, run
+from .services import Services
+
+__all__ = ["DelugeError", "LimitExceeded", "Limits", "Result", "RunContext", "Runtime",
+           "Services", "StaticErrors", "run"]

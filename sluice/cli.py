@@ -153,6 +153,110 @@ def cmd_fmt(args) -> int:
     return EXIT_OK
 
 
+def parse_arg_value(text: str):
+    """`--arg n=5` gives the number 5, `--arg ok=true` true, `--arg tags=["a"]` a list;
+    anything that is not JSON is text (`--arg name=Ann`, `--arg id=00123`)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def run_arguments(args) -> dict:
+    values: dict = {}
+    if args.args_json:
+        try:
+            data = sys.stdin.read() if args.args_json == "-" else \
+                Path(args.args_json).read_text(encoding="utf-8")
+            loaded = json.loads(data)
+        except OSError as e:
+            raise UsageError(f"--args-json {args.args_json}: {e.strerror or e}") from None
+        except ValueError as e:
+            raise UsageError(f"--args-json {args.args_json}: not JSON ({e})") from None
+        if not isinstance(loaded, dict):
+            raise UsageError("--args-json must hold a JSON object: {\"name\": value, ...}")
+        values.update(loaded)
+    for item in args.arg or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--arg {item}: expected NAME=VALUE")
+        values[name.strip()] = parse_arg_value(text)
+    return values
+
+
+def cmd_run(args) -> int:
+    import dsl
+    import runtime
+    from runtime.values import to_text
+
+    path = Path(args.file)
+    try:
+        source = read_script(path)
+    except FileNotFoundError:
+        raise UsageError(f"{args.file}: no such file") from None
+    except OSError as e:
+        raise UsageError(f"{args.file}: cannot read: {e.strerror or e}") from None
+    values = run_arguments(args)
+    try:
+        limits = runtime.Limits.parse(args.limit or [])
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    services = build_services(timezone=args.timezone)
+    on_info = None if args.json else (lambda line: print(line, flush=True))
+    result = runtime.run(source, values, limits=limits, services=services, filename=str(path),
+                         on_info=on_info)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return EXIT_OK if result.ok else EXIT_FAILED
+    if not result.ok:
+        error = result.error
+        if isinstance(error, (dsl.DelugeSyntaxError, runtime.StaticErrors)):
+            print(error.render(), file=sys.stderr)
+        else:
+            statement = getattr(error, "statement", "")
+            print(f"{path}: {error.render()}" + (f"\n    {statement}" if statement else ""),
+                  file=sys.stderr)
+        return EXIT_FAILED
+    if result.value is not None:
+        print(to_text(result.value))
+    return EXIT_OK
+
+
+def build_services(timezone: str | None = None):
+    """The services a script run from the command line gets."""
+    import runtime
+
+    if timezone:
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(timezone)
+        except Exception:
+            raise UsageError(f"--timezone {timezone}: not a time zone name "
+                             "(such as Europe/Paris)") from None
+    return runtime.Services(timezone=timezone)
+
+
+def cmd_builtins(args) -> int:
+    from runtime.builtins import all_builtins
+
+    entries = all_builtins()
+    if args.name:
+        wanted = args.name.lower()
+        entries = [b for b in entries if wanted in b.name.lower()]
+    if args.json:
+        print(json.dumps([{"name": b.name, "on": b.on.split() or None, "signature": b.signature,
+                           "doc": b.doc} for b in entries], indent=2))
+        return EXIT_OK
+    if not entries:
+        print(f"no built-in matches {args.name!r}")
+        return EXIT_FAILED
+    width = max(len(b.signature) for b in entries)
+    for b in entries:
+        print(f"{b.signature.ljust(width)}  {b.doc}")
+    return EXIT_OK
+
+
 def cmd_version(args) -> int:
     print(f"sluice {__version__}")
     return EXIT_OK
@@ -185,6 +289,31 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true",
                      help="change nothing; exit 1 if any file would be reformatted")
     fmt.set_defaults(run=cmd_fmt)
+
+    run = sub.add_parser("run", help="run a .dg script",
+                         description="Run a script: each info line is printed as it comes, then "
+                                     "the return value. Arguments reach the script as variables "
+                                     "(and input.<name>), or as the parameters of its first "
+                                     "function when it has no statements of its own.")
+    run.add_argument("file", metavar="FILE", help="the .dg script")
+    run.add_argument("--arg", action="append", metavar="NAME=VALUE",
+                     help="an argument (VALUE is read as JSON when it is JSON, else as text)")
+    run.add_argument("--args-json", metavar="FILE",
+                     help="arguments as a JSON object in FILE ('-': standard input)")
+    run.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                     help="change a limit: statements, depth, time (seconds), invokeurl, "
+                          "response_size, info_size, collection_size, text_size; 0 lifts it")
+    run.add_argument("--timezone", metavar="ZONE",
+                     help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object: return, info, error, stats")
+    run.set_defaults(run=cmd_run)
+
+    builtins = sub.add_parser("builtins", help="list the built-in functions and methods",
+                              description="Every built-in: how it is called and what it does.")
+    builtins.add_argument("name", nargs="?", help="only those whose name contains this")
+    builtins.add_argument("--json", action="store_true", help="print as JSON")
+    builtins.set_defaults(run=cmd_builtins)
 
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(run=cmd_version)

@@ -1,0 +1,232 @@
+"""The table of built-in functions and methods: one entry per built-in.
+
+    @builtin("getSuffix", on="text", doc="text after the first match of `search`; null if none")
+    def _(s, search): ...
+
+registers `text.getSuffix(search)` and its global form `getSuffix(text, search)`. Names match in
+any letter case. The arity comes from the function itself. Generated code calls a method through
+a table for that name and number of arguments, keyed by the receiver's Python type
+(`dispatch(name, n)`), so a call costs one dict lookup; a receiver with no such method, or a
+wrong number of arguments, gets a Deluge error naming both.
+
+Argument conversion goes through the few `*_arg` helpers below, so every built-in refuses a bad
+argument with the same kind of message.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from .errors import DelugeError
+from .values import Collection, DelugeFile, ErrorValue, TypedList, to_text, type_name
+
+KINDS: dict[str, tuple[type, ...]] = {
+    "text": (str,),
+    "number": (int,),
+    "decimal": (float,),
+    "numeric": (int, float),
+    "bool": (bool,),
+    "list": (list, TypedList),
+    "map": (dict,),
+    "collection": (Collection,),
+    "date": (datetime.date, datetime.datetime),
+    "time": (datetime.time,),
+    "file": (DelugeFile,),
+    "error": (ErrorValue,),
+    "null": (type(None),),
+}
+KINDS["any"] = tuple({t for kinds in KINDS.values() for t in kinds})
+
+
+class Builtin:
+    """One built-in: its documented name, receiver kinds ("text", "list map", ...; "" for a
+    plain function), implementation, arity (not counting the receiver; max -1 = any) and doc."""
+
+    __slots__ = ("name", "on", "fn", "min_args", "max_args", "doc")
+
+    def __init__(self, name: str, on: str, fn, min_args: int, max_args: int, doc: str):
+        self.name, self.on, self.fn = name, on, fn
+        self.min_args, self.max_args, self.doc = min_args, max_args, doc
+
+    @property
+    def signature(self) -> str:
+        code = self.fn.__code__
+        names = list(code.co_varnames[:code.co_argcount])
+        if code.co_flags & 0x04:  # *args
+            names.append(f"{code.co_varnames[code.co_argcount]}...")
+        if self.on:
+            names = names[1:]
+            return f"{self.on.split()[0]}.{self.name}({', '.join(names)})"
+        return f"{self.name}({', '.join(names)})"
+
+
+METHODS: dict[str, list[Builtin]] = {}  # lower-case name -> entries (one per receiver kind set)
+FUNCTIONS: dict[str, Builtin] = {}  # lower-case name -> plain functions (randomNumber, ...)
+
+
+def _arity(fn, receiver: bool) -> tuple[int, int]:
+    code = fn.__code__
+    count = code.co_argcount - (1 if receiver else 0)
+    defaults = len(fn.__defaults__ or ())
+    most = -1 if code.co_flags & 0x04 else count
+    return count - defaults, most
+
+
+def builtin(name: str, on: str = "", doc: str = "", aliases: tuple[str, ...] = ()):
+    """Register a method (`on` = receiver kinds) or a plain function (`on` = "")."""
+
+    def register(fn):
+        low, high = _arity(fn, bool(on))
+        for spelling in (name,) + aliases:
+            entry = Builtin(spelling, on, fn, low, high, doc)
+            if on:
+                METHODS.setdefault(spelling.lower(), []).append(entry)
+            else:
+                FUNCTIONS[spelling.lower()] = entry
+        return fn
+
+    return register
+
+
+def accepts(entry: Builtin, n: int) -> bool:
+    return entry.min_args <= n and (entry.max_args < 0 or n <= entry.max_args)
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+_tables: dict[tuple[str, int], tuple[dict, object]] = {}
+
+
+def dispatch(name: str, n: int):
+    """(table, fallback) for calling method `name` with `n` arguments: `table` maps receiver
+    types to implementations; `fallback(receiver, *args)` raises the right Deluge error."""
+    key = (name, n)
+    found = _tables.get(key)
+    if found is not None:
+        return found
+    table: dict[type, object] = {}
+    entries = METHODS.get(name, [])
+    # entries for particular kinds win over those for any value
+    for entry in sorted(entries, key=lambda e: e.on == "any"):
+        if accepts(entry, n):
+            for kind in entry.on.split():
+                for t in KINDS[kind]:
+                    table.setdefault(t, entry.fn)
+    shown = entries[0].name if entries else name
+
+    def fallback(receiver, *args):
+        for entry in entries:
+            if type(receiver) in {t for k in entry.on.split() for t in KINDS[k]}:
+                expected = (f"{entry.min_args}" if entry.min_args == entry.max_args else
+                            f"{entry.min_args} to {entry.max_args}" if entry.max_args >= 0 else
+                            f"at least {entry.min_args}")
+                raise DelugeError(f"{shown} takes {expected} argument"
+                                  f"{'' if expected == '1' else 's'}, got {len(args)}")
+        if receiver is None:
+            raise DelugeError(f"Cannot call '{shown}' on null")
+        raise DelugeError(f"'{shown}' is not a function of {type_name(receiver)}")
+
+    found = _tables[key] = (table, fallback)
+    return found
+
+
+def is_method(name: str) -> bool:
+    return name in METHODS
+
+
+def arities(name: str) -> set[int] | None:
+    """Numbers of arguments some receiver accepts for method `name` (None: any)."""
+    out: set[int] = set()
+    for entry in METHODS.get(name, []):
+        if entry.max_args < 0:
+            return None
+        out.update(range(entry.min_args, entry.max_args + 1))
+    return out
+
+
+def all_builtins() -> list[Builtin]:
+    """Every built-in once per spelling, for `sluice builtins` and completion."""
+    seen = []
+    for entries in METHODS.values():
+        seen.extend(entries)
+    seen.extend(FUNCTIONS.values())
+    return sorted(seen, key=lambda b: (b.name.lower(), b.on))
+
+
+# ---------------------------------------------------------------------------- argument checking
+
+
+def _bad(fn: str, index: int, want: str, got) -> DelugeError:
+    shown = "null" if got is None else f"{type_name(got)} {to_text(got)!r}"
+    return DelugeError(f"{fn}: argument {index} must be {want}, found {shown}")
+
+
+def text_arg(v, fn: str, index: int) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if t is int or t is float or t is bool:
+        return to_text(v)
+    raise _bad(fn, index, "TEXT", v)
+
+
+def int_arg(v, fn: str, index: int) -> int:
+    t = type(v)
+    if t is int:
+        return v
+    if t is float and v.is_integer():
+        return int(v)
+    if t is str:
+        s = v.strip()
+        if s.lstrip("+-").isdigit():
+            return int(s)
+    raise _bad(fn, index, "a NUMBER", v)
+
+
+def num_arg(v, fn: str, index: int) -> int | float:
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is str:
+        try:
+            return int(v) if v.strip().lstrip("+-").isdigit() else float(v)
+        except ValueError:
+            pass
+    raise _bad(fn, index, "a NUMBER or DECIMAL", v)
+
+
+def bool_arg(v, fn: str, index: int) -> bool:
+    if type(v) is bool:
+        return v
+    if type(v) is str and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    raise _bad(fn, index, "a BOOLEAN", v)
+
+
+def list_arg(v, fn: str, index: int) -> list:
+    t = type(v)
+    if t is list or t is TypedList:
+        return v
+    if t is Collection and not v.is_map:
+        return v.items or []
+    raise _bad(fn, index, "a LIST", v)
+
+
+def map_arg(v, fn: str, index: int) -> dict:
+    if type(v) is dict:
+        return v
+    if type(v) is Collection and (v.items is None or v.is_map):
+        return v.items or {}
+    raise _bad(fn, index, "a KEY-VALUE map", v)
+
+
+def date_arg(v, fn: str, index: int):
+    if type(v) in (datetime.date, datetime.datetime):
+        return v
+    if type(v) is str:
+        from .dates import parse_default_date
+
+        parsed = parse_default_date(v)
+        if parsed is not None:
+            return parsed
+    raise _bad(fn, index, "a DATE or DATE-TIME", v)

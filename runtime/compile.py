@@ -1,0 +1,813 @@
+"""Resolved Deluge AST -> Python `ast` -> code object. Nothing else in Sluice builds Python AST.
+
+A script becomes one Python function `__run__(R, A)` (R: the run's context, A: its arguments):
+
+    def __run__(R, A):
+        __S = 0                      # statements executed (shared by every function below)
+        __L = R.next_check           # when to look at the limits next
+        __D = 0                      # call depth
+        def f_double(v_n): ...       # each Deluge function, as a closure
+        def __body(): ...            # the script's statements
+        try: return __body()
+        finally: R.statements = __S
+
+Deluge variables are Python locals named `v_<name>`; a function's variables are its own, as in
+Deluge. The globals of the code hold only runtime helpers and an empty `__builtins__`, so a
+script reaches nothing of Python. Every generated node carries the Deluge line and column, so a
+traceback's innermost generated frame names the failing expression's line.
+
+Statements are counted per block: entering a block adds its number of statements (a `for each`
+counts once per pass), then the limits are checked if the count passed the next checkpoint.
+"""
+
+from __future__ import annotations
+
+import ast as py
+import hashlib
+import itertools
+
+from dsl import ast as A
+
+from . import builtins as B
+from . import rt
+from .errors import DelugeError, StaticErrors
+from .values import Collection, TypedList
+
+FILENAME_PREFIX = "<deluge "
+NAMESPACE_ROOTS = ("thisapp", "standalone", "function")
+SYSTEM_ROOTS = ("zoho", "input") + NAMESPACE_ROOTS
+BOOLEAN_METHODS = frozenset({
+    "isempty", "isnull", "contains", "containskey", "containkey", "containsvalue",
+    "containvalue", "startswith", "endswith", "equals", "equalsignorecase", "matches",
+    "notcontains", "containsignorecase", "startswithignorecase", "endswithignorecase",
+    "isnumber", "isdecimal", "isdate", "istext", "isascii", "isempty", "iseven", "isodd",
+})
+_BINARY_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod",
+                   "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge",
+                   "in": "_in"}
+_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "&&", "||"})
+_COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
+CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
+             RecursionError, AttributeError)
+
+
+class Compiled:
+    """A compiled script: its code, its functions, and what running it needs to know."""
+
+    def __init__(self, code, helpers: dict, script: A.Script, source: str, filename: str):
+        self.code = code
+        self.helpers = helpers
+        self.script = script
+        self.source_lines = source.split("\n")
+        self.filename = filename
+        self.code_filename = code.co_filename
+        self.functions = {f.name: f for f in script.functions}
+
+    def make(self):
+        """A fresh `__run__` function (globals: helpers only)."""
+        scope = dict(self.helpers)
+        exec(self.code, scope)
+        return scope["__run__"]
+
+
+def source_key(source: str, filename: str) -> str:
+    return hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+
+
+def compile_script(script: A.Script, source: str = "", filename: str = "<script>") -> Compiled:
+    gen = _Generator(script, filename)
+    module = gen.module()
+    if gen.errors:
+        raise StaticErrors(gen.errors, filename, source)
+    code_name = f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
+    code = compile(module, code_name, "exec")
+    return Compiled(code, gen.helpers, script, source, filename)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _at(node, src):
+    """Give a generated Python node the position of the Deluge node it comes from, and its
+    unplaced parts (helper names, attributes, constants) the start of it: a traceback's line is
+    then where the failing expression starts, also for a call that spans lines."""
+    span = src.span
+    if span[0]:
+        node.lineno, node.col_offset = span[0], max(span[1] - 1, 0)
+        node.end_lineno, node.end_col_offset = span[2], max(span[3] - 1, 0)
+        _fill(node, span[0], max(span[1] - 1, 0))
+    return node
+
+
+def _fill(node, line: int, column: int) -> None:
+    for child in py.iter_child_nodes(node):
+        if "lineno" in child._attributes and not hasattr(child, "lineno"):
+            child.lineno = child.end_lineno = line
+            child.col_offset = child.end_col_offset = column
+            _fill(child, line, column)
+        elif "lineno" not in child._attributes:
+            _fill(child, line, column)
+
+
+def _name(id_, ctx=None):
+    return py.Name(id=id_, ctx=ctx or py.Load())
+
+
+def _call(func, *args, **keywords):
+    fn = _name(func) if isinstance(func, str) else func
+    return py.Call(func=fn, args=list(args),
+                   keywords=[py.keyword(arg=k, value=v) for k, v in keywords.items()])
+
+
+def _const(value):
+    return py.Constant(value=value)
+
+
+def _attr(obj, name):
+    return py.Attribute(value=obj, attr=name, ctx=py.Load())
+
+
+def _assigned_names(body) -> set[str]:
+    """Variables assigned anywhere in a function body (loop and catch variables included)."""
+    out: set[str] = set()
+
+    def visit(stmts):
+        for s in stmts:
+            k = type(s)
+            if k is A.Assign and type(s.target) is A.Name:
+                out.add(s.target.name)
+            elif k in (A.ForEach, A.ForIndex):
+                out.add(s.var)
+                visit(s.body)
+            elif k is A.If:
+                for branch in s.branches:
+                    visit(branch.body)
+                if s.orelse:
+                    visit(s.orelse)
+            elif k is A.Try:
+                out.add(s.var)
+                visit(s.body)
+                visit(s.handler)
+
+    visit(body)
+    return out
+
+
+def _read_names(node, out: set[str]) -> set[str]:
+    """Names read anywhere under `node` (statements or expressions)."""
+    if type(node) is A.Name:
+        out.add(node.name)
+        return out
+    if isinstance(node, tuple):
+        for n in node:
+            _read_names(n, out)
+        return out
+    if isinstance(node, A.Node):
+        for field in node._compared:
+            _read_names(getattr(node, field), out)
+    return out
+
+
+class _Scope:
+    """One Deluge function (or the script body) being compiled."""
+
+    def __init__(self, kind: str, variables: set[str], return_type: str = "",
+                 name: str = "<body>"):
+        self.kind = kind  # "body" or "function"
+        self.variables = variables
+        self.return_type = return_type
+        self.name = name
+        self.loops = 0
+
+
+class _Generator:
+    def __init__(self, script: A.Script, filename: str):
+        self.script = script
+        self.filename = filename
+        self.errors: list[tuple[int, int, str]] = []
+        self.helpers: dict = {"__builtins__": {}}
+        self._bind_runtime_helpers()
+        self.temps = itertools.count()
+        self.functions: dict[str, A.FunctionDef] = {}
+        for f in script.functions:
+            if f.name in self.functions:
+                self.error(f, f"function '{f.name}' is defined twice")
+            self.functions[f.name] = f
+        self.scope: _Scope | None = None
+
+    def error(self, node, message: str) -> None:
+        self.errors.append((node.span[0], node.span[1], message))
+
+    def _bind_runtime_helpers(self) -> None:
+        h = self.helpers
+        for op, helper in _BINARY_HELPERS.items():
+            h[helper] = getattr(rt, {"in": "in_"}.get(op, helper[1:]))
+        h.update(_neg=rt.neg, _not=rt.not_, _cond=rt.cond, _iterate=rt.iterate,
+                 _map_literal=rt.map_literal, _get_field=rt.get_field, _set_field=rt.set_field,
+                 _caught=rt.caught, _thrown=rt.thrown, _check_return=rt.check_return,
+                 _check_param=rt.check_param, _Collection=Collection, _TypedList=TypedList,
+                 _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
+                 _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged)
+
+    def temp(self) -> str:
+        return f"_t{next(self.temps)}"
+
+    # -- module
+
+    def module(self) -> py.Module:
+        script = self.script
+        body_items = [i for i in script.items if not isinstance(i, (A.FunctionDef, A.Actions))]
+        if not body_items:
+            handlers = [h for i in script.items if type(i) is A.Actions for h in i.handlers]
+            if handlers and not script.functions:
+                body_items = list(handlers[0].body)
+
+        run_body: list[py.stmt] = [
+            py.Assign(targets=[_name("__S", py.Store())], value=_const(0)),
+            py.Assign(targets=[_name("__L", py.Store())], value=_attr(_name("R"), "next_check")),
+            py.Assign(targets=[_name("__D", py.Store())], value=_const(0)),
+        ]
+        for f in script.functions:
+            run_body.append(self.function(f))
+        if body_items or not script.functions:
+            run_body.append(self.body_function(body_items))
+            entry = _call("__body")
+        else:
+            first = script.functions[0]
+            args = [_call(_attr(_name("A"), "get"), _const(p.name)) for p in first.params]
+            entry = _call(f"f_{first.name}", *args)
+        run_body.append(py.Try(
+            body=[py.Return(value=entry)], handlers=[], orelse=[],
+            finalbody=[py.Assign(targets=[_attr_store(_name("R"), "statements")],
+                                 value=_name("__S"))]))
+        run = _function_def("__run__", ["R", "A"], run_body)
+        module = py.Module(body=[run], type_ignores=[])
+        py.fix_missing_locations(module)
+        return module
+
+    def body_function(self, items) -> py.FunctionDef:
+        variables = _assigned_names(items)
+        free = (_read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
+                - {"today", "now"} - self._task_bare_names(tuple(items)))
+        self.scope = _Scope("body", variables | free)
+        prologue: list[py.stmt] = []
+        for name in sorted(variables | free):  # run arguments arrive as variables
+            prologue.append(py.If(
+                test=py.Compare(left=_const(name), ops=[py.In()], comparators=[_name("A")]),
+                body=[py.Assign(targets=[_name(f"v_{name}", py.Store())],
+                                value=py.Subscript(value=_name("A"), slice=_const(name),
+                                                   ctx=py.Load()))],
+                orelse=[]))
+        body = prologue + self.block(items) + [py.Return(value=_const(None))]
+        return _function_def("__body", [], [py.Nonlocal(names=["__S", "__L"])] + body)
+
+    def function(self, f: A.FunctionDef) -> py.FunctionDef:
+        params = [p.name for p in f.params]
+        variables = _assigned_names(f.body) | set(params)
+        self.scope = _Scope("function", variables, f.return_type, f.name)
+        for name in sorted(_read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
+                           - {"today", "now"} - self._task_bare_names(f.body)):
+            node = self._first_read(f.body, name)
+            self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
+        checks = []
+        for p in f.params:
+            if p.type not in ("object", "collection"):
+                checks.append(_at(py.Assign(
+                    targets=[_name(f"v_{p.name}", py.Store())],
+                    value=_call("_check_param", _name(f"v_{p.name}"), _const(p.type),
+                                _const(f.name), _const(p.name))), f))
+        depth = [
+            _at(py.AugAssign(target=_name("__D", py.Store()), op=py.Add(), value=_const(1)), f),
+            _at(py.If(test=py.Compare(left=_name("__D"), ops=[py.Gt()],
+                                      comparators=[_attr(_name("R"), "max_depth")]),
+                      body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
+                                                _const(f.name)))], orelse=[]), f),
+        ]
+        inner = checks + self.block(f.body) + [py.Return(value=_const(None))]
+        body = [py.Nonlocal(names=["__S", "__L", "__D"])] + depth + [py.Try(
+            body=inner, handlers=[], orelse=[],
+            finalbody=[py.AugAssign(target=_name("__D", py.Store()), op=py.Sub(),
+                                    value=_const(1))])]
+        return _at(_function_def(f"f_{f.name}", [f"v_{p}" for p in params], body), f)
+
+    def _task_bare_names(self, body) -> set[str]:
+        """Bare words used as task values (`type: GET`): constants, not variables."""
+        out: set[str] = set()
+
+        def visit(node):
+            if type(node) is A.Task:
+                for entry in node.entries:
+                    for value in entry.values:
+                        if type(value) is A.Name:
+                            out.add(value.name)
+            if isinstance(node, tuple):
+                for n in node:
+                    visit(n)
+            elif isinstance(node, A.Node):
+                for field in node._compared:
+                    visit(getattr(node, field))
+
+        visit(body)
+        return out
+
+    def _first_read(self, node, name: str):
+        if type(node) is A.Name and node.name == name:
+            return node
+        children = node if isinstance(node, tuple) else (
+            [getattr(node, f) for f in node._compared] if isinstance(node, A.Node) else [])
+        for child in children:
+            found = self._first_read(child, name)
+            if found is not None:
+                return found
+        return None
+
+    # -- statements
+
+    def block(self, stmts, extra: int = 0, anchor=None) -> list[py.stmt]:
+        count = len(stmts) + extra
+        out: list[py.stmt] = []
+        first = stmts[0] if stmts else anchor
+        if count and first is not None:
+            out.append(_at(py.AugAssign(target=_name("__S", py.Store()), op=py.Add(),
+                                        value=_const(count)), first))
+            out.append(_at(py.If(
+                test=py.Compare(left=_name("__S"), ops=[py.Gt()], comparators=[_name("__L")]),
+                body=[py.Assign(targets=[_name("__L", py.Store())],
+                                value=_call(_attr(_name("R"), "checkpoint"), _name("__S")))],
+                orelse=[]), first))
+        for s in stmts:
+            out.extend(self.statement(s))
+        if not out:
+            out.append(py.Pass())
+        return out
+
+    def statement(self, s) -> list[py.stmt]:
+        kind = type(s)
+        method = getattr(self, f"s_{kind.__name__}", None)
+        if method is None:
+            self.error(s, f"{kind.__name__} is not supported")
+            return []
+        result = method(s)
+        return [_at(n, s) for n in (result if isinstance(result, list) else [result])]
+
+    def s_Assign(self, s: A.Assign):
+        target = s.target
+        if type(target) is A.Name:
+            if target.name in SYSTEM_ROOTS and target.name not in self.scope.variables:
+                self.error(target, f"'{target.name}' cannot be assigned to")
+            value = self.expr(s.value)
+            if s.op != "=":
+                value = _at(_call(_COMPOUND[s.op], self.expr(target), value), s)
+            return py.Assign(targets=[_at(_name(f"v_{target.name}", py.Store()), target)],
+                             value=value)
+        # a field: input.Email = ...; rec.Owner.Name = ...
+        if type(target.target) is A.Name and target.target.name == "input" and \
+                "input" not in self.scope.variables:
+            obj = _name("A")
+        elif type(target.target) is A.Name and target.target.name in ("zoho",) + NAMESPACE_ROOTS \
+                and target.target.name not in self.scope.variables:
+            self.error(target, f"'{target.target.name}.{target.name}' cannot be assigned to")
+            return []
+        else:
+            obj = self.expr(target.target)
+        temp = self.temp()
+        value = self.expr(s.value)
+        if s.op != "=":
+            value = _call(_COMPOUND[s.op], _call("_get_field", _name(temp), _const(target.name)),
+                          value)
+        return [py.Assign(targets=[_name(temp, py.Store())], value=obj),
+                py.Expr(value=_at(_call("_set_field", _name(temp), _const(target.name), value),
+                                  s))]
+
+    def s_ExprStmt(self, s: A.ExprStmt):
+        return py.Expr(value=self.expr(s.expr))
+
+    def s_If(self, s: A.If):
+        orelse = self.block(s.orelse, anchor=s) if s.orelse is not None else []
+        for branch in reversed(s.branches):
+            node = _at(py.If(test=self.condition(branch.condition),
+                             body=self.block(branch.body, anchor=branch), orelse=orelse), branch)
+            orelse = [node]
+        return orelse[0]
+
+    def s_ForEach(self, s: A.ForEach):
+        self.scope.loops += 1
+        body = self.block(s.body, extra=1, anchor=s)
+        self.scope.loops -= 1
+        return py.For(target=_name(f"v_{s.var}", py.Store()),
+                      iter=_at(_call("_iterate", self.expr(s.iterable)), s.iterable),
+                      body=body, orelse=[])
+
+    def s_ForIndex(self, s: A.ForIndex):
+        self.scope.loops += 1
+        body = self.block(s.body, extra=1, anchor=s)
+        self.scope.loops -= 1
+        items = _at(_call("_iterate", self.expr(s.iterable)), s.iterable)
+        return py.For(target=_name(f"v_{s.var}", py.Store()),
+                      iter=_call("_range", _call("_len", items)), body=body, orelse=[])
+
+    def s_Try(self, s: A.Try):
+        exc = self.temp()
+        handler = [py.Assign(targets=[_name(f"v_{s.var}", py.Store())],
+                             value=_call("_caught", _name(exc), _call("_tb_line", _name(exc))))]
+        handler += self.block(s.handler, anchor=s)
+        return py.Try(body=self.block(s.body, anchor=s),
+                      handlers=[py.ExceptHandler(type=_name("_CATCHABLE"), name=exc,
+                                                 body=handler)],
+                      orelse=[], finalbody=[])
+
+    def s_Return(self, s: A.Return):
+        scope = self.scope
+        if s.value is None:
+            return py.Return(value=_const(None))
+        value = self.expr(s.value)
+        if scope.kind == "function":
+            if scope.return_type == "void":
+                self.error(s, f"void function '{scope.name}' cannot return a value")
+            elif scope.return_type not in ("object", "collection"):
+                value = _at(_call("_check_return", value, _const(scope.return_type),
+                                  _const(scope.name)), s)
+        return py.Return(value=value)
+
+    def s_Info(self, s: A.Info):
+        return py.Expr(value=_at(_call(_attr(_name("R"), "info"), self.expr(s.value)), s))
+
+    def s_Throw(self, s: A.Throw):
+        return py.Raise(exc=_at(_call("_thrown", self.expr(s.value)), s), cause=None)
+
+    def s_Break(self, s):
+        if not self.scope.loops:
+            self.error(s, "'break' outside a loop")
+        return py.Break()
+
+    def s_Continue(self, s):
+        if not self.scope.loops:
+            self.error(s, "'continue' outside a loop")
+        return py.Continue()
+
+    def s_DeleteFrom(self, s: A.DeleteFrom):
+        return py.Expr(value=self.task_call("delete from", [_const(s.form),
+                                                           self.criteria(s.criteria)], s))
+
+    def s_Alert(self, s: A.Alert):
+        return py.Expr(value=self.task_call("alert", [self.expr(s.value)], s))
+
+    def s_CancelSubmit(self, s):
+        return py.Expr(value=self.task_call("cancel submit", [], s))
+
+    def s_FieldAction(self, s: A.FieldAction):
+        return py.Expr(value=self.task_call(s.action, [_const(".".join(s.field_path))], s))
+
+    # -- expressions
+
+    def condition(self, e) -> py.expr:
+        """An expression used as a condition: checked to be BOOLEAN unless it surely is."""
+        if self.is_boolean(e):
+            return self.expr(e)
+        return _at(_call("_cond", self.expr(e)), e)
+
+    def is_boolean(self, e) -> bool:
+        k = type(e)
+        if k is A.Binary:
+            return e.op in _COMPARISONS
+        if k is A.Unary:
+            return e.op == "!"
+        if k is A.BoolLit:
+            return True
+        if k is A.MethodCall:
+            return e.name.lower() in BOOLEAN_METHODS and not self._is_namespace(e.target)
+        return False
+
+    def expr(self, e) -> py.expr:
+        method = getattr(self, f"e_{type(e).__name__}")
+        return _at(method(e), e)
+
+    def e_Name(self, e: A.Name):
+        name = e.name
+        if name not in self.scope.variables:
+            if name in ("today", "now"):
+                return _call(_attr(_name("R"), name))
+            if name == "input":
+                return _call(_attr(_name("R"), "input_map"))
+            if name in SYSTEM_ROOTS:
+                self.error(e, f"'{name}' is not a value; use {name}.<name>")
+                return _const(None)
+        return _name(f"v_{name}")
+
+    def e_TextLit(self, e):
+        return _const(e.value)
+
+    def e_NumberLit(self, e):
+        return _const(e.value)
+
+    def e_DecimalLit(self, e):
+        return _const(e.value)
+
+    def e_BoolLit(self, e):
+        return _const(e.value)
+
+    def e_NullLit(self, e):
+        return _const(None)
+
+    def e_DateLit(self, e):
+        name = f"_date{next(self.temps)}"
+        self.helpers[name] = e.value
+        return _name(name)
+
+    def e_ListLit(self, e):
+        return py.List(elts=[self.expr(i) for i in e.items], ctx=py.Load())
+
+    def e_MapLit(self, e):
+        if all(type(p.key) is A.TextLit for p in e.entries):
+            return py.Dict(keys=[_const(p.key.value) for p in e.entries],
+                           values=[self.expr(p.value) for p in e.entries])
+        pairs = [py.Tuple(elts=[self.expr(p.key), self.expr(p.value)], ctx=py.Load())
+                 for p in e.entries]
+        return _call("_map_literal", py.Tuple(elts=pairs, ctx=py.Load()))
+
+    def e_EmptyBraces(self, e):
+        return _call("_Collection")
+
+    def e_Constructor(self, e: A.Constructor):
+        args = e.args
+        if e.kind == "map":
+            if args:
+                self.error(e, "Map() takes no values; use {\"key\": value}")
+            return py.Dict(keys=[], values=[])
+        if e.kind == "collection":
+            if any(type(a) is A.Pair for a in args):
+                if not all(type(a) is A.Pair for a in args):
+                    self.error(e, "Collection(...) takes either values or key: value pairs")
+                    return _const(None)
+                pairs = [py.Tuple(elts=[self.expr(p.key), self.expr(p.value)], ctx=py.Load())
+                         for p in args]
+                return _call("_new_collection", _const(True), *pairs)
+            return _call("_new_collection", _const(False), *[self.expr(a) for a in args])
+        if len(args) > 1:
+            self.error(e, "List() takes at most one list")
+        arg = [self.expr(a) for a in args]
+        if e.element_type:
+            return _call("_TypedList", _const(e.element_type), *[_call("_new_list", a)
+                                                                 for a in arg])
+        return _call("_new_list", *arg)
+
+    def e_Unary(self, e: A.Unary):
+        if e.op == "!":
+            if self.is_boolean(e.operand):
+                return py.UnaryOp(op=py.Not(), operand=self.expr(e.operand))
+            return _call("_not", self.expr(e.operand))
+        return _call("_neg", self.expr(e.operand))
+
+    def e_Binary(self, e: A.Binary):
+        if e.op in ("&&", "||"):
+            op = py.And() if e.op == "&&" else py.Or()
+            return py.BoolOp(op=op, values=[self.condition(e.left), self.condition(e.right)])
+        return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
+
+    def e_IfExpr(self, e: A.IfExpr):
+        return py.IfExp(test=self.condition(e.condition), body=self.expr(e.then),
+                        orelse=self.expr(e.otherwise))
+
+    def e_IfNull(self, e: A.IfNull):
+        temp = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=py.NamedExpr(target=_name(temp, py.Store()),
+                                              value=self.expr(e.value)),
+                            ops=[py.IsNot()], comparators=[_const(None)]),
+            body=_name(temp), orelse=self.expr(e.fallback))
+
+    def e_Attribute(self, e: A.Attribute):
+        root = e.target
+        if type(root) is A.Name and root.name not in self.scope.variables:
+            if root.name == "zoho":
+                return _call(_attr(_name("R"), "system"), _const(e.name.lower()))
+            if root.name == "input":
+                return _call(_attr(_name("R"), "input"), _const(e.name))
+            if root.name in NAMESPACE_ROOTS:
+                self.error(e, f"'{root.name}.{e.name}' is a function; call it with ()")
+                return _const(None)
+        return _call("_get_field", self.expr(e.target), _const(e.name))
+
+    def _is_namespace(self, target) -> bool:
+        return type(target) is A.Name and target.name in NAMESPACE_ROOTS + ("zoho",) and \
+            target.name not in self.scope.variables or (
+                type(target) is A.Attribute and self._is_namespace(target.target))
+
+    def _qualified(self, target) -> list[str]:
+        if type(target) is A.Name:
+            return [target.name]
+        return self._qualified(target.target) + [target.name]
+
+    def e_MethodCall(self, e: A.MethodCall):
+        if self._is_namespace(e.target):
+            path = self._qualified(e.target)
+            if path[0] == "zoho":
+                return self.zoho_call(".".join(path + [e.name]), e)
+            return self.user_call(e.name, e.args, e)
+        name = e.name.lower()
+        if not B.is_method(name):
+            if name in B.FUNCTIONS or e.name in self.functions:
+                self.error(e, f"'{e.name}' is a function, not a method: write {e.name}(...)")
+            else:
+                self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name)}")
+            return _const(None)
+        return self.method_call(name, self.expr(e.target), [self.expr(a) for a in e.args], e)
+
+    def method_call(self, name: str, receiver, args, node):
+        n = len(args)
+        counts = B.arities(name)
+        if counts is not None and n not in counts:
+            shown = B.METHODS[name][0].name
+            self.error(node, f"{shown} cannot take {n} argument{'s' if n != 1 else ''}")
+            return _const(None)
+        table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
+        if table_name not in self.helpers:
+            self.helpers[table_name], self.helpers[fallback_name] = B.dispatch(name, n)
+        temp = self.temp()
+        # (table.get(type(r), fallback))(r, *args), with r evaluated once
+        lookup = _call(_attr(_name(table_name), "get"),
+                       _call("_type", py.NamedExpr(target=_name(temp, py.Store()),
+                                                   value=receiver)),
+                       _name(fallback_name))
+        return _call(lookup, _name(temp), *args)
+
+    def e_Call(self, e: A.Call):
+        if e.name in self.functions:
+            return self.user_call(e.name, e.args, e)
+        name = e.name.lower()
+        entry = B.FUNCTIONS.get(name)
+        if entry is not None:
+            n = len(e.args)
+            if not B.accepts(entry, n):
+                self.error(e, f"{entry.name} cannot take {n} argument{'s' if n != 1 else ''}")
+                return _const(None)
+            helper = f"_fn_{name}"
+            self.helpers[helper] = entry.fn
+            return _call(helper, *[self.expr(a) for a in e.args])
+        if B.is_method(name):  # the global form of a method: getSuffix(t, "x")
+            if not e.args:
+                self.error(e, f"{e.name}(...) needs the value to work on as its first argument")
+                return _const(None)
+            return self.method_call(name, self.expr(e.args[0]),
+                                    [self.expr(a) for a in e.args[1:]], e)
+        if name in TASK_FUNCTIONS:
+            return self.task_call(name, [self.expr(a) for a in e.args], e)
+        self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name, self.functions)}")
+        return _const(None)
+
+    def user_call(self, name: str, args, node):
+        f = self.functions.get(name)
+        if f is None:
+            self.error(node, f"Unknown function '{name}'{_did_you_mean(name, self.functions)}")
+            return _const(None)
+        if len(args) != len(f.params):
+            self.error(node, f"function '{name}' takes {len(f.params)} argument"
+                             f"{'s' if len(f.params) != 1 else ''}, got {len(args)}")
+            return _const(None)
+        return _call(f"f_{name}", *[self.expr(a) for a in args])
+
+    def zoho_call(self, qualified: str, e: A.MethodCall):
+        entry = B.FUNCTIONS.get(qualified.lower())
+        args = [self.expr(a) for a in e.args]
+        if entry is not None:
+            if not B.accepts(entry, len(args)):
+                self.error(e, f"{entry.name} cannot take {len(args)} arguments")
+                return _const(None)
+            helper = "_fn_" + qualified.lower().replace(".", "_")
+            self.helpers[helper] = entry.fn
+            return _call(helper, *args)
+        return self.task_call(qualified, args, e)
+
+    def task_call(self, name: str, args, node):
+        return _at(_call(_attr(_name("R"), "task"), _const(name), _const(node.span[0]), *args),
+                   node)
+
+    def e_Task(self, e: A.Task):
+        entries = []
+        for entry in e.entries:
+            values = [self.task_value(v) for v in entry.values]
+            value = values[0] if len(values) == 1 else py.List(elts=values, ctx=py.Load())
+            entries.append(py.Tuple(elts=[_const(entry.key), value], ctx=py.Load()))
+        return _call(_attr(_name("R"), "task_block"), _const(e.name), _const(e.span[0]),
+                     py.Tuple(elts=entries, ctx=py.Load()))
+
+    def task_value(self, v):
+        if type(v) is A.Name and v.name not in self.scope.variables:
+            return _at(_const(v.name), v)  # `type: GET`: a bare word is that word as text
+        if type(v) is A.Tagged:
+            return _at(_call("_Tagged", _const(v.tag), self.expr(v.value)), v)
+        return self.expr(v)
+
+    def criteria(self, e) -> py.expr:
+        """A Creator criteria as `lambda rec: ...`: a name that is not a variable is a field."""
+        saved = self.scope.variables
+        rec = self.temp()
+        fields = _read_names(e, set()) - saved - set(SYSTEM_ROOTS)
+        self.scope.variables = saved | fields
+        try:
+            body = self.expr(e)
+        finally:
+            self.scope.variables = saved
+        body = _FieldsFrom(rec, fields).visit(body)
+        return py.Lambda(args=_arguments([rec]), body=body)
+
+    def e_Query(self, e: A.Query):
+        low, high = (self.expr(e.range[0]), self.expr(e.range[1])) if e.range else (
+            _const(None), _const(None))
+        return self.task_call("creator.query", [_const(e.form), self.criteria(e.criteria),
+                                                _const(e.sort_by), _const(e.descending), low,
+                                                high], e)
+
+    def e_InsertInto(self, e: A.InsertInto):
+        values = py.Dict(keys=[_const(f.name) for f in e.fields],
+                         values=[self.expr(f.value) for f in e.fields])
+        return self.task_call("insert into", [_const(e.form), values], e)
+
+    def e_Tagged(self, e: A.Tagged):
+        return _call("_Tagged", _const(e.tag), self.expr(e.value))
+
+    def e_Pair(self, e: A.Pair):
+        self.error(e, "'key: value' belongs in a map literal {...} or Collection(...)")
+        return _const(None)
+
+
+class _FieldsFrom(py.NodeTransformer):
+    """In a criteria lambda, read record fields instead of variables for field names."""
+
+    def __init__(self, rec: str, fields: set[str]):
+        self.rec = rec
+        self.names = {f"v_{f}": f for f in fields}
+
+    def visit_Name(self, node):
+        field = self.names.get(node.id)
+        if field is None:
+            return node
+        return py.copy_location(_call("_get_field", _name(self.rec), _const(field)), node)
+
+
+class _Tagged:
+    """A task value with a type tag (`file: pdf`), handed to the task as it is."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag: str, value):
+        self.tag, self.value = tag, value
+
+
+# Task names that are called like functions (`openUrl(url, "new window")`).
+TASK_FUNCTIONS = frozenset({"openurl", "geturl", "posturl", "invokeurl", "sendsms"})
+
+
+def _new_list(source=None):
+    """`List()` and `List(x)`: a new list (a copy of x's elements)."""
+    if source is None:
+        return []
+    return rt.iterate(source)
+
+
+def _new_collection(is_map: bool, *items):
+    if is_map:
+        return Collection(rt.map_literal(items))
+    return Collection(list(items) if items else None)
+
+
+def _tb_line(exc: BaseException) -> int:
+    """The script line where `exc` was raised: the innermost frame of generated code."""
+    line = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(FILENAME_PREFIX):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _function_def(name: str, params: list[str], body: list) -> py.FunctionDef:
+    node = py.FunctionDef(name=name, args=_arguments(params), body=body, decorator_list=[],
+                          returns=None)
+    if "type_params" in py.FunctionDef._fields:  # Python 3.12+
+        node.type_params = []
+    return node
+
+
+def _arguments(names: list[str]) -> py.arguments:
+    return py.arguments(posonlyargs=[], args=[py.arg(arg=n) for n in names], vararg=None,
+                        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+
+
+def _attr_store(obj, name):
+    return py.Attribute(value=obj, attr=name, ctx=py.Store())
+
+
+def _did_you_mean(name: str, functions=()) -> str:
+    import difflib
+
+    candidates = list(B.METHODS) + list(B.FUNCTIONS) + [f.lower() for f in functions]
+    close = difflib.get_close_matches(name.lower(), candidates, n=1, cutoff=0.75)
+    if not close:
+        return ""
+    shown = next((f for f in functions if f.lower() == close[0]), None)
+    if shown is None:
+        entries = B.METHODS.get(close[0]) or [B.FUNCTIONS[close[0]]]
+        shown = entries[0].name
+    return f" (did you mean '{shown}'?)"

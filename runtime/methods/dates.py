@@ -1,0 +1,402 @@
+"""DATE, DATE-TIME and TIME built-ins. A date stays a date through addDay and friends; adding
+hours, minutes or seconds to a date gives a date-time. Weeks start on Sunday (weekday() is 1 on
+Sunday .. 7 on Saturday), as in Zoho."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+
+from ..builtins import builtin, date_arg, int_arg, text_arg
+from ..dates import DAY_NAMES, format_date, parse_date, parse_default_date, week_of_year
+from ..errors import DelugeError
+from ..limits import current_run
+from ..values import date_text, datetime_text
+
+_D = "date"
+_DT = datetime.datetime
+
+
+def run_zone():
+    """The run's time zone (a tzinfo), or the machine's."""
+    run = current_run.get(None)
+    name = run.services.timezone if run is not None else None
+    if name:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    return datetime.datetime.now().astimezone().tzinfo
+
+
+def format_in_run_zone(value, pattern: str) -> str:
+    return format_date(value, pattern, run_zone() if any(c in pattern for c in "zZX") else None)
+
+
+def _as_dt(d) -> datetime.datetime:
+    return d if type(d) is _DT else _DT(d.year, d.month, d.day)
+
+
+def _same_kind(original, result: datetime.datetime):
+    return result.date() if type(original) is datetime.date else result
+
+
+def _add_days(d, n: int):
+    try:
+        return d + datetime.timedelta(days=n)
+    except OverflowError:
+        raise DelugeError("the date is out of range") from None
+
+
+def _add_months(d, n: int):
+    month = d.month - 1 + n
+    year = d.year + month // 12
+    month = month % 12 + 1
+    if not 1 <= year <= 9999:
+        raise DelugeError("the date is out of range")
+    day = min(d.day, calendar.monthrange(year, month)[1])
+    return d.replace(year=year, month=month, day=day)
+
+
+@builtin("addDay", on=_D, aliases=("addDays",), doc="n days later")
+def _add_day(d, n):
+    return _add_days(d, int_arg(n, "addDay", 1))
+
+
+@builtin("subDay", on=_D, aliases=("subDays",), doc="n days earlier")
+def _sub_day(d, n):
+    return _add_days(d, -int_arg(n, "subDay", 1))
+
+
+@builtin("addWeek", on=_D, aliases=("addWeeks",), doc="n weeks later")
+def _add_week(d, n):
+    return _add_days(d, 7 * int_arg(n, "addWeek", 1))
+
+
+@builtin("subWeek", on=_D, aliases=("subWeeks",), doc="n weeks earlier")
+def _sub_week(d, n):
+    return _add_days(d, -7 * int_arg(n, "subWeek", 1))
+
+
+@builtin("addMonth", on=_D, aliases=("addMonths", "edate"),
+         doc="n months later (the 31st becomes the month's last day when needed)")
+def _add_month(d, n):
+    return _add_months(d, int_arg(n, "addMonth", 1))
+
+
+@builtin("subMonth", on=_D, aliases=("subMonths",), doc="n months earlier")
+def _sub_month(d, n):
+    return _add_months(d, -int_arg(n, "subMonth", 1))
+
+
+@builtin("addYear", on=_D, aliases=("addYears",), doc="n years later")
+def _add_year(d, n):
+    return _add_months(d, 12 * int_arg(n, "addYear", 1))
+
+
+@builtin("subYear", on=_D, aliases=("subYears",), doc="n years earlier")
+def _sub_year(d, n):
+    return _add_months(d, -12 * int_arg(n, "subYear", 1))
+
+
+def _add_time(d, seconds: int):
+    try:
+        return _as_dt(d) + datetime.timedelta(seconds=seconds)
+    except OverflowError:
+        raise DelugeError("the date is out of range") from None
+
+
+@builtin("addHour", on=_D, aliases=("addHours",), doc="n hours later (a date-time)")
+def _add_hour(d, n):
+    return _add_time(d, 3600 * int_arg(n, "addHour", 1))
+
+
+@builtin("subHour", on=_D, aliases=("subHours",), doc="n hours earlier (a date-time)")
+def _sub_hour(d, n):
+    return _add_time(d, -3600 * int_arg(n, "subHour", 1))
+
+
+@builtin("addMinutes", on=_D, aliases=("addMinute",), doc="n minutes later (a date-time)")
+def _add_minutes(d, n):
+    return _add_time(d, 60 * int_arg(n, "addMinutes", 1))
+
+
+@builtin("subMinutes", on=_D, aliases=("subMinute",), doc="n minutes earlier (a date-time)")
+def _sub_minutes(d, n):
+    return _add_time(d, -60 * int_arg(n, "subMinutes", 1))
+
+
+@builtin("addSeconds", on=_D, aliases=("addSecond",), doc="n seconds later (a date-time)")
+def _add_seconds(d, n):
+    return _add_time(d, int_arg(n, "addSeconds", 1))
+
+
+@builtin("subSeconds", on=_D, aliases=("subSecond",), doc="n seconds earlier (a date-time)")
+def _sub_seconds(d, n):
+    return _add_time(d, -int_arg(n, "subSeconds", 1))
+
+
+def _business_days(d, n: int):
+    step = 1 if n >= 0 else -1
+    remaining = abs(n)
+    while remaining:
+        d = _add_days(d, step)
+        if d.weekday() < 5:
+            remaining -= 1
+    return d
+
+
+@builtin("addBusinessDay", on=_D, aliases=("addBusinessDays", "workday"),
+         doc="n working days (Monday to Friday) later")
+def _add_business_day(d, n):
+    return _business_days(d, int_arg(n, "addBusinessDay", 1))
+
+
+@builtin("subBusinessDay", on=_D, aliases=("subBusinessDays",),
+         doc="n working days (Monday to Friday) earlier")
+def _sub_business_day(d, n):
+    return _business_days(d, -int_arg(n, "subBusinessDay", 1))
+
+
+@builtin("getDay", on=_D, aliases=("day",), doc="the day of the month, 1..31")
+def _get_day(d):
+    return d.day
+
+
+@builtin("getMonth", on=_D, aliases=("month",), doc="the month, 1..12")
+def _get_month(d):
+    return d.month
+
+
+@builtin("getYear", on=_D, aliases=("year",), doc="the year")
+def _get_year(d):
+    return d.year
+
+
+@builtin("getHour", on=_D, aliases=("hour",), doc="the hour, 0..23")
+def _get_hour(d):
+    return d.hour if type(d) is _DT else 0
+
+
+@builtin("getMinutes", on=_D, aliases=("minute", "getMinute"), doc="the minutes, 0..59")
+def _get_minutes(d):
+    return d.minute if type(d) is _DT else 0
+
+
+@builtin("getSeconds", on=_D, aliases=("second", "getSecond"), doc="the seconds, 0..59")
+def _get_seconds(d):
+    return d.second if type(d) is _DT else 0
+
+
+@builtin("getDayOfYear", on=_D, doc="the day of the year, 1..366")
+def _day_of_year(d):
+    return d.timetuple().tm_yday
+
+
+@builtin("getWeekOfYear", on=_D, doc="the week of the year (weeks start on Sunday)")
+def _week_of_year(d):
+    return week_of_year(d if type(d) is datetime.date else d.date())
+
+
+@builtin("weekday", on=_D, aliases=("getDayOfWeek",), doc="1 on Sunday .. 7 on Saturday")
+def _weekday(d):
+    return d.isoweekday() % 7 + 1
+
+
+@builtin("toStartOfMonth", on=_D, doc="the first day of the month")
+def _start_of_month(d):
+    return d.replace(day=1)
+
+
+@builtin("toStartOfWeek", on=_D, doc="the Sunday starting the week")
+def _start_of_week(d):
+    return _add_days(d, -(d.isoweekday() % 7))
+
+
+@builtin("eomonth", on=_D, doc="the last day of the month n months later (0: this month)")
+def _eomonth(d, n=0):
+    moved = _add_months(d.replace(day=1), int_arg(n, "eomonth", 1))
+    return moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
+
+
+def _target_weekday(value, fn: str) -> int | None:
+    """A weekday named ("Monday", "mon") or numbered (1 Sunday .. 7): as date.weekday()."""
+    if value is None:
+        return None
+    if type(value) is int:
+        if not 1 <= value <= 7:
+            raise DelugeError(f"{fn}: {value} is not a weekday number (1 Sunday .. 7 Saturday)")
+        return (value - 2) % 7
+    name = text_arg(value, fn, 1).strip().lower()
+    for i, day in enumerate(DAY_NAMES):
+        if day.lower() == name or day[:3].lower() == name:
+            return i
+    raise DelugeError(f"{fn}: {value!r} is not a day of the week")
+
+
+@builtin("nextWeekDay", on=_D,
+         doc="the next working day (Monday to Friday); with a weekday, the next such day")
+def _next_weekday(d, weekday=None):
+    target = _target_weekday(weekday, "nextWeekDay")
+    d = _add_days(d, 1)
+    while (d.weekday() >= 5) if target is None else (d.weekday() != target):
+        d = _add_days(d, 1)
+    return d
+
+
+@builtin("previousWeekDay", on=_D,
+         doc="the previous working day (Monday to Friday); with a weekday, the last such day")
+def _previous_weekday(d, weekday=None):
+    target = _target_weekday(weekday, "previousWeekDay")
+    d = _add_days(d, -1)
+    while (d.weekday() >= 5) if target is None else (d.weekday() != target):
+        d = _add_days(d, -1)
+    return d
+
+
+def _other(v, fn: str):
+    return date_arg(v, fn, 1)
+
+
+@builtin("daysBetween", on=_D, doc="whole days from this date to another (negative if earlier)")
+def _days_between(d, other):
+    other = _other(other, "daysBetween")
+    return (_day_of(other) - _day_of(d)).days
+
+
+def _day_of(d) -> datetime.date:
+    return d.date() if type(d) is _DT else d
+
+
+@builtin("hoursBetween", on=_D, doc="whole hours from this date-time to another")
+def _hours_between(d, other):
+    delta = _as_dt(_other(other, "hoursBetween")) - _as_dt(d)
+    return int(delta.total_seconds() // 3600) if delta.total_seconds() >= 0 else \
+        -int(-delta.total_seconds() // 3600)
+
+
+@builtin("monthsBetween", on=_D, doc="whole months from this date to another")
+def _months_between(d, other):
+    other = _other(other, "monthsBetween")
+    months = (other.year - d.year) * 12 + other.month - d.month
+    if months > 0 and other.day < d.day:
+        months -= 1
+    elif months < 0 and other.day > d.day:
+        months += 1
+    return months
+
+
+@builtin("yearsBetween", on=_D, doc="whole years from this date to another")
+def _years_between(d, other):
+    return int(_months_between(d, other) / 12)
+
+
+@builtin("days360", on=_D, doc="days to another date counting 30-day months (US method)")
+def _days360(d, other):
+    other = _other(other, "days360")
+    d1, d2 = min(d.day, 30), other.day
+    if d2 == 31 and d1 == 30:
+        d2 = 30
+    return (other.year - d.year) * 360 + (other.month - d.month) * 30 + (d2 - d1)
+
+
+@builtin("unixEpoch", on=_D, aliases=("toUnixEpoch",),
+         doc="milliseconds since 1 January 1970 UTC (the date read in the run's time zone)")
+def _unix_epoch(d):
+    aware = _as_dt(d).replace(tzinfo=run_zone())
+    return int(aware.timestamp() * 1000)
+
+
+@builtin("toDate", on=_D, doc="the date part")
+def _to_date(d):
+    return _day_of(d)
+
+
+@builtin("toDateTime", on=_D, doc="as a date-time (a date at midnight)")
+def _to_datetime(d):
+    return _as_dt(d)
+
+
+@builtin("toTime", on=_D, doc="the time of day")
+def _to_time(d):
+    return _as_dt(d).time()
+
+
+@builtin("toDateTimeString", on=_D, doc="as text, dd-MMM-yyyy HH:mm:ss")
+def _to_datetime_string(d):
+    return datetime_text(_as_dt(d))
+
+
+@builtin("toDateString", on=_D, doc="as text, dd-MMM-yyyy")
+def _to_date_string(d):
+    return date_text(_day_of(d))
+
+
+# -- from text and numbers
+
+
+def _text_date(s: str, pattern, fn: str):
+    if pattern is not None:
+        return parse_date(s, text_arg(pattern, fn, 1), run_zone())
+    parsed = parse_default_date(s, run_zone())
+    if parsed is None:
+        raise DelugeError(f"{fn}: {s!r} is not a date (give its pattern, e.g. "
+                          f"{fn}(\"dd/MM/yyyy\"))")
+    return parsed
+
+
+@builtin("toDate", on="text", doc="the date the text spells (optionally in a pattern)")
+def _text_to_date(s, pattern=None):
+    return _day_of(_text_date(s, pattern, "toDate"))
+
+
+@builtin("toDateTime", on="text",
+         doc="the date-time the text spells (optionally in a pattern)")
+def _text_to_datetime(s, pattern=None):
+    return _as_dt(_text_date(s, pattern, "toDateTime"))
+
+
+@builtin("toTime", on="text", doc="the time (or date-time) the text spells")
+def _text_to_time(s, pattern=None):
+    if pattern is None:
+        for form in ("HH:mm:ss", "HH:mm", "hh:mm a", "hh:mm:ss a"):
+            try:
+                return parse_date(s, form).time()
+            except DelugeError:
+                continue
+    return _as_dt(_text_date(s, pattern, "toTime"))
+
+
+@builtin("toDate", on="number", aliases=("toDateTime",),
+         doc="the date-time for milliseconds since 1 January 1970 UTC")
+def _number_to_date(n):
+    try:
+        aware = datetime.datetime.fromtimestamp(n / 1000, datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise DelugeError(f"toDate: {n} milliseconds is out of range") from None
+    return aware.astimezone(run_zone()).replace(tzinfo=None)
+
+
+@builtin("getHour", on="time", aliases=("hour",), doc="the hour, 0..23")
+def _time_hour(t):
+    return t.hour
+
+
+@builtin("getMinutes", on="time", aliases=("minute",), doc="the minutes")
+def _time_minutes(t):
+    return t.minute
+
+
+@builtin("getSeconds", on="time", aliases=("second",), doc="the seconds")
+def _time_seconds(t):
+    return t.second
+
+
+@builtin("now", doc="the current date-time")
+def _now():
+    run = current_run.get(None)
+    return run.now() if run is not None else _DT.now().replace(microsecond=0)
+
+
+@builtin("today", doc="the current date")
+def _today():
+    return _now().date()

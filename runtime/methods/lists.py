@@ -1,0 +1,244 @@
+"""LIST built-ins (LANGUAGE.md §5, List). Indexes are 0-based; `get` outside the list is an
+error (decision 13); equality is Deluge's (1 == 1.0, "a" != "A")."""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+
+from ..builtins import builtin, bool_arg, int_arg, list_arg
+from ..errors import DelugeError
+from ..limits import check_collection
+from ..values import TypedList, check_decimal, compare, equal, type_name
+
+_L = "list"
+
+
+def _index(lst, i, fn: str) -> int:
+    i = int_arg(i, fn, 1)
+    if not 0 <= i < len(lst):
+        raise DelugeError(f"Index {i} is out of range for a list of size {len(lst)}")
+    return i
+
+
+def _coerce(lst, value):
+    if type(lst) is TypedList:
+        from ..values import coerce_element
+
+        return coerce_element(lst.element_type, value)
+    return value
+
+
+@builtin("add", on=_L, doc="adds a value at the end")
+def _add(lst, value):
+    if len(lst) >= 100_000:
+        check_collection(len(lst) + 1)
+    lst.append(_coerce(lst, value))
+
+
+@builtin("addAll", on=_L, doc="adds every value of another list at the end")
+def _add_all(lst, other):
+    other = list_arg(other, "addAll", 1)
+    check_collection(len(lst) + len(other))
+    lst.extend(_coerce(lst, v) for v in other)
+
+
+@builtin("insert", on=_L, doc="insert(value) adds at the end; insert(index, value) at a position")
+def _insert(lst, first, second=None, *more):
+    if second is None and not more:
+        return _add(lst, first)
+    i = int_arg(first, "insert", 1)
+    if not 0 <= i <= len(lst):
+        raise DelugeError(f"Index {i} is out of range for a list of size {len(lst)}")
+    check_collection(len(lst) + 1 + len(more))
+    for offset, value in enumerate((second,) + more):
+        lst.insert(i + offset, _coerce(lst, value))
+
+
+@builtin("get", on=_L, doc="the value at an index (0 is the first)")
+def _get(lst, i):
+    return lst[_index(lst, i, "get")]
+
+
+@builtin("set", on=_L, doc="replaces the value at an index")
+def _set(lst, i, value):
+    lst[_index(lst, i, "set")] = _coerce(lst, value)
+
+
+@builtin("size", on=_L, aliases=("length", "count"), doc="the number of values")
+def _size(lst):
+    return len(lst)
+
+
+@builtin("clear", on=_L, doc="removes every value")
+def _clear(lst):
+    lst.clear()
+
+
+@builtin("contains", on=_L, doc="true when the list holds the value")
+def _contains(lst, value):
+    return any(equal(value, x) for x in lst)
+
+
+@builtin("notContains", on=_L, doc="true when the list does not hold the value")
+def _not_contains(lst, value):
+    return not _contains(lst, value)
+
+
+@builtin("indexOf", on=_L, doc="the first index of the value, -1 when absent")
+def _index_of(lst, value):
+    for i, x in enumerate(lst):
+        if equal(value, x):
+            return i
+    return -1
+
+
+@builtin("lastIndexOf", on=_L, doc="the last index of the value, -1 when absent")
+def _last_index_of(lst, value):
+    for i in range(len(lst) - 1, -1, -1):
+        if equal(value, lst[i]):
+            return i
+    return -1
+
+
+@builtin("remove", on=_L, doc="removes the value at an index, and returns it")
+def _remove(lst, i):
+    return lst.pop(_index(lst, i, "remove"))
+
+
+@builtin("removeElement", on=_L, doc="removes the first occurrence of a value")
+def _remove_element(lst, value):
+    i = _index_of(lst, value)
+    if i >= 0:
+        del lst[i]
+    return i >= 0
+
+
+@builtin("removeAll", on=_L, doc="removes every occurrence of each value of another list")
+def _remove_all(lst, other):
+    other = list_arg(other, "removeAll", 1)
+    lst[:] = [x for x in lst if not any(equal(x, y) for y in other)]
+
+
+@builtin("distinct", on=_L, doc="a new list without repeats, in first-seen order")
+def _distinct(lst):
+    out = []
+    for x in lst:
+        if not any(equal(x, y) for y in out):
+            out.append(x)
+    return out
+
+
+@builtin("intersect", on=_L, doc="a new list of the values also in another list")
+def _intersect(lst, other):
+    other = list_arg(other, "intersect", 1)
+    return _distinct([x for x in lst if any(equal(x, y) for y in other)])
+
+
+def _sorted(values, ascending: bool):
+    try:
+        out = sorted(values, key=cmp_to_key(_null_first_compare))
+    except DelugeError as e:
+        raise DelugeError(f"sort: {e.message}") from None
+    return out if ascending else out[::-1]
+
+
+def _null_first_compare(a, b) -> int:
+    if a is None or b is None:
+        return (a is not None) - (b is not None)
+    return compare(a, b)
+
+
+@builtin("sort", on=_L, doc="a new list, sorted (sort(false): descending)")
+def _sort(lst, ascending=True):
+    return _sorted(lst, bool_arg(ascending, "sort", 1))
+
+
+@builtin("reverse", on=_L, doc="a new list in reverse order")
+def _reverse(lst):
+    return lst[::-1]
+
+
+@builtin("subList", on=_L, doc="the values from start (included) to end (excluded)")
+def _sub_list(lst, start, end=None):
+    start = int_arg(start, "subList", 1)
+    end = len(lst) if end is None else int_arg(end, "subList", 2)
+    if not 0 <= start <= len(lst) or not start <= end <= len(lst):
+        raise DelugeError(f"subList({start}, {end}) is out of range for a list of size "
+                          f"{len(lst)}")
+    return lst[start:end]
+
+
+@builtin("toList", on=_L, doc="a copy of the list")
+def _to_list(lst):
+    return list(lst)
+
+
+def _numbers(lst, fn: str) -> list:
+    out = []
+    for x in lst:
+        if type(x) not in (int, float):
+            shown = "null" if x is None else type_name(x)
+            raise DelugeError(f"{fn} needs a list of numbers; it holds {shown}")
+        out.append(x)
+    return out
+
+
+@builtin("sum", on=_L, doc="the sum of a list of numbers")
+def _sum(lst):
+    from ..rt import add
+
+    total = 0
+    for x in _numbers(lst, "sum"):
+        total = add(total, x)
+    return total
+
+
+@builtin("average", on=_L, doc="the mean of a list of numbers (a DECIMAL)")
+def _average(lst):
+    values = _numbers(lst, "average")
+    if not values:
+        raise DelugeError("average of an empty list")
+    return check_decimal(sum(values) / len(values))
+
+
+@builtin("largest", on=_L, aliases=("max",), doc="the largest value")
+def _largest(lst):
+    if not lst:
+        raise DelugeError("largest of an empty list")
+    return _sorted(lst, True)[-1]
+
+
+@builtin("smallest", on=_L, aliases=("min",), doc="the smallest value")
+def _smallest(lst):
+    if not lst:
+        raise DelugeError("smallest of an empty list")
+    return _sorted(lst, True)[0]
+
+
+@builtin("median", on=_L, doc="the middle value of a list of numbers")
+def _median(lst):
+    values = sorted(_numbers(lst, "median"))
+    if not values:
+        raise DelugeError("median of an empty list")
+    mid = len(values) // 2
+    if len(values) % 2:
+        return values[mid]
+    return (values[mid - 1] + values[mid]) / 2
+
+
+@builtin("nthLargest", on=_L, doc="the nth largest value (1: the largest)")
+def _nth_largest(lst, n):
+    n = int_arg(n, "nthLargest", 1)
+    values = _sorted(lst, False)
+    if not 1 <= n <= len(values):
+        raise DelugeError(f"nthLargest({n}) is out of range for a list of size {len(values)}")
+    return values[n - 1]
+
+
+@builtin("nthSmallest", on=_L, doc="the nth smallest value (1: the smallest)")
+def _nth_smallest(lst, n):
+    n = int_arg(n, "nthSmallest", 1)
+    values = _sorted(lst, True)
+    if not 1 <= n <= len(values):
+        raise DelugeError(f"nthSmallest({n}) is out of range for a list of size {len(values)}")
+    return values[n - 1]

@@ -1,0 +1,233 @@
+"""Running compiled scripts: the run context, results, and the Runtime that keeps compiled code.
+
+    result = runtime.run('info "hi " + name; return 1;', {"name": "Ann"})
+    result.value, result.info, result.error, result.statements, result.duration
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections import OrderedDict
+
+from dsl import DelugeSyntaxError, Script, parse
+
+from .compile import CATCHABLE, Compiled, _tb_line, compile_script, source_key
+from .errors import DelugeError, LimitExceeded, StaticErrors
+from .limits import Limits, current_run
+from .rt import python_error_message
+from .services import TASK_TITLES, Services
+from .values import from_plain, to_plain, to_text
+
+CHECK_EVERY = 1000  # statements between looks at the clock
+
+
+class Result:
+    """What a run gave: its return value, its info lines, its error (or None), and stats."""
+
+    __slots__ = ("value", "info", "error", "statements", "duration")
+
+    def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0):
+        self.value = value
+        self.info = info if info is not None else []
+        self.error = error
+        self.statements = statements
+        self.duration = duration
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict:
+        """JSON-ready: {"return", "info", "error": null | {"line", "message"}, "stats"}."""
+        return {
+            "return": to_plain(self.value),
+            "info": list(self.info),
+            "error": None if self.error is None else self.error.to_dict(),
+            "stats": {"statements": self.statements,
+                      "duration_ms": round(self.duration * 1000, 3)},
+        }
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else f"error={self.error.render()!r}"
+        return f"Result({state}, value={self.value!r}, info={self.info!r})"
+
+
+class RunContext:
+    """The run as generated code and tasks see it (`R`): limits, output, clock, tasks."""
+
+    def __init__(self, limits: Limits, services: Services, args: dict, on_info=None):
+        self.limits = limits
+        self.services = services
+        self.args = args
+        self.info_lines: list[str] = []
+        self.info_bytes = 0
+        self.on_info = on_info
+        self.statements = 0
+        self.step_limit = limits.effective("statements")
+        self.max_depth = limits.effective("depth")
+        self.collection_limit = limits.effective("collection_size")
+        self.text_limit = limits.effective("text_size")
+        self.next_check = min(self.step_limit, CHECK_EVERY)
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.effective("time")
+        self.counters: dict[str, int] = {}  # for tasks: invokeurl calls made, ...
+        self._tz = None
+
+    # -- limits
+
+    def checkpoint(self, steps: int) -> float:
+        """Called when the statement count passes `next_check`: stop, or say when to look
+        again."""
+        if steps > self.step_limit:
+            raise LimitExceeded("statements", f"Execution limit exceeded: more than "
+                                              f"{int(self.step_limit):,} statements")
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded("time", f"Execution took longer than the time limit of "
+                                        f"{self.limits.time:g} seconds")
+        return min(self.step_limit, steps + CHECK_EVERY)
+
+    def too_deep(self, function: str) -> None:
+        raise LimitExceeded("depth", f"Too many nested function calls (more than "
+                                     f"{int(self.max_depth)}) in '{function}'")
+
+    def count(self, name: str, limit_name: str) -> int:
+        """Count one use of something limited (e.g. an invokeurl call); stop past the limit."""
+        n = self.counters.get(name, 0) + 1
+        self.counters[name] = n
+        if n > self.limits.effective(limit_name):
+            raise LimitExceeded(limit_name, f"More than {getattr(self.limits, limit_name)} "
+                                            f"{name} calls in one run")
+        return n
+
+    # -- output
+
+    def info(self, value) -> None:
+        text = to_text(value)
+        self.info_bytes += len(text.encode("utf-8", "replace")) + 1
+        if self.info_bytes > self.limits.effective("info_size"):
+            raise LimitExceeded("info_size", f"info output exceeded "
+                                             f"{self.limits.info_size:,} bytes")
+        self.info_lines.append(text)
+        if self.on_info is not None:
+            self.on_info(text)
+
+    # -- the world
+
+    def now(self) -> datetime.datetime:
+        if self.services.timezone:
+            if self._tz is None:
+                from zoneinfo import ZoneInfo
+
+                self._tz = ZoneInfo(self.services.timezone)
+            return datetime.datetime.now(self._tz).replace(tzinfo=None, microsecond=0)
+        return datetime.datetime.now().replace(microsecond=0)
+
+    def today(self) -> datetime.date:
+        return self.now().date()
+
+    def system(self, name: str):
+        """`zoho.<name>`: the current date and time, and who runs the script."""
+        if name == "currentdate":
+            return self.today()
+        if name == "currenttime":
+            return self.now()
+        if name in self.services.settings:
+            return self.services.settings[name]
+        raise DelugeError(f"zoho.{name} is not a system variable")
+
+    def input(self, name: str):
+        return self.args.get(name)
+
+    def input_map(self) -> dict:
+        return self.args
+
+    # -- tasks
+
+    def task(self, name: str, line: int, *args):
+        fn = self.services.task(name)
+        if fn is None:
+            raise DelugeError(f"{TASK_TITLES.get(name.lower(), name)} is not available here")
+        return fn(self, *args)
+
+    def task_block(self, name: str, line: int, entries: tuple):
+        fn = self.services.task(name)
+        if fn is None:
+            raise DelugeError(f"the '{name}' task is not available here")
+        return fn(self, dict(entries))
+
+
+class Runtime:
+    """Compiled scripts kept by source, with default limits and services, for a host program."""
+
+    def __init__(self, *, limits: Limits | None = None, services: Services | None = None,
+                 cache_size: int = 256):
+        self.limits = limits or Limits()
+        self.services = services or Services()
+        self._cache: OrderedDict[str, tuple[Compiled, object]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def compile(self, source: str | Script, filename: str = "<script>") -> Compiled:
+        """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors."""
+        return self._compiled(source, filename)[0]
+
+    def _compiled(self, source: str | Script, filename: str):
+        if isinstance(source, Script):
+            compiled = compile_script(source, "", source.filename or filename)
+            return compiled, compiled.make()
+        key = source_key(source, filename)
+        found = self._cache.get(key)
+        if found is not None:
+            self._cache.move_to_end(key)
+            return found
+        compiled = compile_script(parse(source, filename), source, filename)
+        found = (compiled, compiled.make())
+        self._cache[key] = found
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return found
+
+    def run(self, source: str | Script, args: dict | None = None, *, limits: Limits | None = None,
+            services: Services | None = None, filename: str = "<script>",
+            on_info=None) -> Result:
+        """Run a script. Errors of every kind come back in `Result.error`, never raised."""
+        started = time.monotonic()
+        try:
+            compiled, function = self._compiled(source, filename)
+        except (DelugeSyntaxError, StaticErrors) as e:
+            return Result(error=e, duration=time.monotonic() - started)
+        values = {k: from_plain(v) for k, v in (args or {}).items()}
+        context = RunContext(limits or self.limits, services or self.services, values, on_info)
+        token = current_run.set(context)
+        value, error = None, None
+        try:
+            value = function(context, values)
+        except DelugeError as e:
+            error = e
+            error.line = error.line or _tb_line(e)
+        except LimitExceeded as e:
+            error = e
+            error.line = _tb_line(e)
+        except CATCHABLE as e:
+            error = DelugeError(python_error_message(e), _tb_line(e))
+        except MemoryError:
+            error = LimitExceeded("memory", "Out of memory")
+        finally:
+            current_run.reset(token)
+        if error is not None and 0 < error.line <= len(compiled.source_lines):
+            error.statement = compiled.source_lines[error.line - 1].strip()
+        return Result(value if error is None else None, context.info_lines, error,
+                      context.statements, time.monotonic() - started)
+
+
+_default: Runtime | None = None
+
+
+def run(source: str | Script, args: dict | None = None, *, limits: Limits | None = None,
+        services: Services | None = None, filename: str = "<script>", on_info=None) -> Result:
+    """Run a script (source text or a parsed dsl.Script) with a shared default Runtime."""
+    global _default
+    if _default is None:
+        _default = Runtime()
+    return _default.run(source, args, limits=limits, services=services, filename=filename,
+                        on_info=on_info)

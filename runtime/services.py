@@ -1,0 +1,65 @@
+"""What a run may reach outside itself: tasks, the clock and zone, and who is running it.
+
+Tasks (`invokeurl`, `sendmail`, `zoho.crm.getRecordById`, Creator statements, ...) are looked up
+by name in the registry of the run's Services. The `sluice` package registers the real ones;
+tests register fakes that record calls. A task not registered is a Deluge error:
+"zoho.crm.getRecordById is not available here".
+
+A task is called as `fn(run, *args)`, where `run` is the RunContext (limits, info, time zone),
+for a function-style task (`zoho.crm.getRecordById("Leads", id)`, `openUrl(u, w)`), and as
+`fn(run, entries)` for a block task (`invokeurl [ url: ... ]`), `entries` being a dict of the
+block's keys (lower case) to values.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+# What the Creator statements are called in the registry, and how errors name them.
+TASK_TITLES = {
+    "creator.query": "Creator record queries (Form[criteria])",
+    "insert into": "Creator 'insert into'",
+    "delete from": "Creator 'delete from'",
+    "alert": "Creator 'alert'",
+    "cancel submit": "Creator 'cancel submit'",
+    "hide": "Creator 'hide'", "show": "Creator 'show'", "enable": "Creator 'enable'",
+    "disable": "Creator 'disable'", "openurl": "openUrl",
+}
+
+DEFAULT_SETTINGS = {
+    "loginuser": "user@sluice.local",
+    "loginuserid": "user@sluice.local",
+    "adminuser": "admin@sluice.local",
+    "adminuserid": "admin@sluice.local",
+    "appname": "sluice",
+    "appuri": "/sluice/",
+    "ipaddress": "127.0.0.1",
+}
+
+
+class Services:
+    """Tasks by name, plus run settings. `Services().register("invokeurl", fn)`."""
+
+    def __init__(self, tasks: dict[str, Callable] | None = None, *, timezone: str | None = None,
+                 settings: dict | None = None):
+        self._tasks: dict[str, Callable] = {}
+        for name, fn in (tasks or {}).items():
+            self.register(name, fn)
+        self.timezone = timezone  # an IANA name such as "Asia/Kolkata"; None: the machine's
+        self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+
+    def register(self, name: str, fn: Callable, *aliases: str) -> None:
+        """Make task `name` (matched in any letter case) call `fn`."""
+        for spelling in (name,) + aliases:
+            self._tasks[spelling.lower()] = fn
+
+    def task(self, name: str) -> Callable | None:
+        return self._tasks.get(name.lower())
+
+    def task_names(self) -> list[str]:
+        return sorted(self._tasks)
+
+    def copy(self) -> "Services":
+        other = Services(timezone=self.timezone, settings=self.settings)
+        other._tasks = dict(self._tasks)
+        return other

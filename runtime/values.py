@@ -1,0 +1,403 @@
+"""Deluge values on Python types, and what every value can do: name its type, print, be JSON,
+compare.
+
+    TEXT str          NUMBER int (64-bit, checked)   DECIMAL float      BOOLEAN bool
+    null None         DATE datetime.date             DATE-TIME datetime.datetime
+    TIME datetime.time
+    LIST list (TypedList for List:String() and friends)
+    KEY-VALUE dict (text keys, insertion order)      COLLECTION Collection
+    FILE DelugeFile   the caught error of `catch (e)`: ErrorValue
+
+Printing follows LANGUAGE.md decision 12; equality and order decision 11.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from .errors import DelugeError
+
+MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class TypedList(list):
+    """`List:String()` and friends: a list whose elements are converted (or refused) on entry."""
+
+    __slots__ = ("element_type",)
+
+    def __init__(self, element_type: str, items=()):
+        super().__init__()
+        self.element_type = element_type
+        for item in items:
+            self.append(coerce_element(element_type, item))
+
+    def copy(self):
+        out = TypedList(self.element_type)
+        out.extend(self)
+        return out
+
+
+class Collection:
+    """`{}` and `Collection()`: becomes list-like or map-like with its first element."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items=None):
+        self.items = items  # None (still empty and undecided), a list, or a dict
+
+    @property
+    def is_map(self) -> bool:
+        return type(self.items) is dict
+
+    def __iter__(self):
+        return iter(self.items or ())
+
+    def __len__(self):
+        return len(self.items or ())
+
+    def __repr__(self) -> str:
+        return f"Collection({self.items!r})"
+
+
+class DelugeFile:
+    """A FILE value: a name, bytes and a content type."""
+
+    __slots__ = ("name", "content", "content_type")
+
+    def __init__(self, name: str, content: bytes, content_type: str = "application/octet-stream"):
+        self.name = name
+        self.content = content
+        self.content_type = content_type
+
+    def __eq__(self, other):
+        return type(other) is DelugeFile and (self.name, self.content) == (other.name,
+                                                                          other.content)
+
+    def __hash__(self):
+        return hash((self.name, self.content))
+
+    def __repr__(self) -> str:
+        return f"DelugeFile({self.name!r}, {len(self.content)} bytes)"
+
+
+class ErrorValue:
+    """The value of `e` in `catch (e)`: `e.message`, `e.lineNo`, and the full text when printed."""
+
+    __slots__ = ("message", "line", "thrown")
+
+    def __init__(self, message: str, line: int, thrown=None):
+        self.message = message
+        self.line = line
+        self.thrown = thrown
+
+    def text(self) -> str:
+        return f"Error at line {self.line}: {self.message}"
+
+    def __eq__(self, other):
+        return type(other) is ErrorValue and (self.message, self.line) == (other.message,
+                                                                          other.line)
+
+    def __hash__(self):
+        return hash((self.message, self.line))
+
+
+# ---------------------------------------------------------------------------- type names
+
+_TYPE_NAMES = {
+    str: "TEXT", int: "NUMBER", float: "DECIMAL", bool: "BOOLEAN", type(None): "NULL",
+    datetime.date: "DATE", datetime.datetime: "DATE-TIME", datetime.time: "TIME",
+    list: "LIST", TypedList: "LIST", dict: "KEY-VALUE", Collection: "COLLECTION",
+    DelugeFile: "FILE", ErrorValue: "KEY-VALUE",
+}
+
+
+def type_name(v) -> str:
+    return _TYPE_NAMES.get(type(v), "VALUE")
+
+
+def is_list(v) -> bool:
+    t = type(v)
+    return t is list or t is TypedList or (t is Collection and not v.is_map)
+
+
+def is_map(v) -> bool:
+    t = type(v)
+    return t is dict or (t is Collection and v.is_map)
+
+
+def check_number(n: int) -> int:
+    if MIN_NUMBER <= n <= MAX_NUMBER:
+        return n
+    raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+
+
+def check_decimal(x: float) -> float:
+    if x != x or x in (float("inf"), float("-inf")):
+        raise DelugeError("Decimal overflow: the result is not a finite number")
+    return x
+
+
+# ---------------------------------------------------------------------------- printing
+
+
+def decimal_text(x: float) -> str:
+    """Shortest round-trip form, always with a decimal point: 2.5, 3.0, 0.1."""
+    text = repr(x)
+    if "e" in text or "E" in text:
+        from decimal import Decimal
+
+        text = format(Decimal(text), "f")
+        if "." not in text:
+            text += ".0"
+    elif "." not in text and text not in ("inf", "-inf", "nan"):
+        text += ".0"
+    return text
+
+
+def date_text(d: datetime.date) -> str:
+    return f"{d.day:02d}-{MONTHS[d.month - 1]}-{d.year:04d}"
+
+
+def datetime_text(d: datetime.datetime) -> str:
+    return f"{date_text(d)} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+
+
+def time_text(t: datetime.time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+
+
+def to_text(v) -> str:
+    """How `info` and `toString()` show a value."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    if t is float:
+        return decimal_text(v)
+    if t is bool:
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if t is dict:
+        return json_text(v)
+    if t is list or t is TypedList:
+        return ",".join(_element_text(x) for x in v)
+    if t is datetime.datetime:
+        return datetime_text(v)
+    if t is datetime.date:
+        return date_text(v)
+    if t is datetime.time:
+        return time_text(v)
+    if t is Collection:
+        if v.items is None:
+            return "{}"
+        return to_text(v.items)
+    if t is DelugeFile:
+        return v.name
+    if t is ErrorValue:
+        return v.text()
+    raise DelugeError(f"cannot show a value of type {type(v).__name__}")
+
+
+def concat_text(v) -> str:
+    """A value inside `+` with text: as printed, except that null is empty."""
+    return "" if v is None else to_text(v)
+
+
+def _element_text(v) -> str:
+    t = type(v)
+    if t is dict or t is list or t is TypedList or t is Collection:
+        return json_text(v)
+    return to_text(v)
+
+
+def _json_default(v):
+    t = type(v)
+    if t is datetime.datetime:
+        return datetime_text(v)
+    if t is datetime.date:
+        return date_text(v)
+    if t is datetime.time:
+        return time_text(v)
+    if t is Collection:
+        return v.items if v.items is not None else {}
+    if t is DelugeFile:
+        return v.name
+    if t is ErrorValue:
+        return v.text()
+    raise TypeError(f"not a Deluge value: {t.__name__}")
+
+
+def json_text(v) -> str:
+    """Compact JSON, as Deluge prints maps: {"a":1,"b":[1,2]}; dates as their printed text."""
+    try:
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=_json_default,
+                          allow_nan=False)
+    except ValueError:
+        raise DelugeError("a decimal that is not a finite number cannot be written as JSON") \
+            from None
+    except RecursionError:
+        raise DelugeError("a list or map that contains itself cannot be printed") from None
+
+
+def to_plain(v):
+    """Deluge value -> JSON-compatible Python (for `sluice run --json` and hosts)."""
+    t = type(v)
+    if t in (str, int, float, bool) or v is None:
+        return v
+    if t is dict:
+        return {k: to_plain(x) for k, x in v.items()}
+    if t is list or t is TypedList:
+        return [to_plain(x) for x in v]
+    if t is Collection:
+        return to_plain(v.items) if v.items is not None else {}
+    return _json_default(v)
+
+
+def from_json(text: str):
+    """JSON text -> Deluge values (objects keep their key order)."""
+    value = json.loads(text, parse_constant=_no_constant)
+    return _from_plain(value)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _from_plain(v):
+    t = type(v)
+    if t is int:
+        return v if MIN_NUMBER <= v <= MAX_NUMBER else float(v)
+    if t is dict:
+        return {k: _from_plain(x) for k, x in v.items()}
+    if t is list:
+        return [_from_plain(x) for x in v]
+    return v
+
+
+def from_plain(v):
+    """Python data from a host (JSON-like) -> Deluge values."""
+    return _from_plain(v)
+
+
+# ---------------------------------------------------------------------------- equality and order
+
+_NUMERIC = (int, float)
+
+
+def equal(a, b) -> bool:
+    """Deluge `==`: numbers by value, text case-sensitive, lists and maps by content, values
+    of different kinds unequal."""
+    ta, tb = type(a), type(b)
+    if ta is tb and (ta is str or ta is int or ta is bool or ta is float):
+        return a == b
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return a == b
+    if a is None or b is None:
+        return a is b
+    if is_list(a) and is_list(b):
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+    if is_map(a) and is_map(b):
+        ma = a.items if ta is Collection else a
+        mb = b.items if tb is Collection else b
+        return ma.keys() == mb.keys() and all(equal(ma[k], mb[k]) for k in ma)
+    if ta is Collection and tb is Collection:
+        return a.items is None and b.items is None
+    if _is_date(a) and _is_date(b):
+        return _as_datetime(a) == _as_datetime(b)
+    if ta is tb:
+        return a == b
+    return False
+
+
+def _is_date(v) -> bool:
+    return type(v) in (datetime.date, datetime.datetime)
+
+
+def _as_datetime(v) -> datetime.datetime:
+    if type(v) is datetime.date:
+        return datetime.datetime(v.year, v.month, v.day)
+    return v
+
+
+def compare(a, b) -> int:
+    """Deluge order (`<`, sort): numbers by value, text lexicographically, dates by time.
+    Values of different kinds, and kinds with no order, are an error."""
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        pass
+    elif ta is str and tb is str:
+        pass
+    elif _is_date(a) and _is_date(b):
+        a, b = _as_datetime(a), _as_datetime(b)
+    elif ta is datetime.time and tb is datetime.time:
+        pass
+    else:
+        if ta is tb and ta is not bool and a is not None:
+            raise DelugeError(f"values of type {type_name(a)} cannot be ordered")
+        raise DelugeError(f"cannot compare {type_name(a)} with {type_name(b)}")
+    return (a > b) - (a < b)
+
+
+# ---------------------------------------------------------------------------- typed lists
+
+_ELEMENT_NAMES = {"string": "TEXT", "text": "TEXT", "int": "NUMBER", "integer": "NUMBER",
+                  "bigint": "NUMBER", "long": "NUMBER", "number": "NUMBER", "decimal": "DECIMAL",
+                  "float": "DECIMAL", "double": "DECIMAL", "bool": "BOOLEAN",
+                  "boolean": "BOOLEAN", "date": "DATE-TIME", "datetime": "DATE-TIME",
+                  "timestamp": "DATE-TIME", "time": "TIME", "file": "FILE", "record": "KEY-VALUE",
+                  "keyvalue": "KEY-VALUE", "object": "VALUE"}
+
+
+def coerce_element(element_type: str, v):
+    """A value entering a typed list, converted as Zoho's typed-list rules say, or refused."""
+    kind = _ELEMENT_NAMES.get(element_type, "VALUE")
+    t = type(v)
+    if kind == "TEXT":
+        if t is str:
+            return v
+        if t in (int, float, bool) or _is_date(v):
+            return to_text(v)
+    elif kind == "NUMBER":
+        if t is int:
+            return v
+        if t is str and v.strip().lstrip("+-").isdigit():
+            return check_number(int(v.strip()))
+        if t is float and v.is_integer():
+            return check_number(int(v))
+    elif kind == "DECIMAL":
+        if t is float:
+            return v
+        if t is int:
+            return float(v)
+        if t is str:
+            try:
+                return check_decimal(float(v))
+            except ValueError:
+                pass
+    elif kind == "BOOLEAN":
+        if t is bool:
+            return v
+        if t is str and v.lower() in ("true", "false"):
+            return v.lower() == "true"
+    elif kind == "DATE-TIME":
+        if _is_date(v):
+            return v
+        if t is int:
+            return datetime.datetime.fromtimestamp(v / 1000)
+        if t is str:
+            from .dates import parse_default_date
+
+            parsed = parse_default_date(v)
+            if parsed is not None:
+                return parsed
+    elif kind == "KEY-VALUE":
+        if is_map(v):
+            return v
+    else:
+        return v
+    raise DelugeError(f"a {kind} list cannot hold {type_name(v)} value {to_text(v)!r}"
+                      if v is not None else f"a {kind} list cannot hold null")
