@@ -20,6 +20,7 @@ TYPE_WORDS = A.TYPE_WORDS
 MAX_NUMBER = 2**63 - 1
 
 CONSTRUCTORS = frozenset({"list", "map", "collection"})
+PAIR_METHODS = frozenset({"insert", "update"})  # methods that take `key: value` arguments
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -277,8 +278,10 @@ class Rules:
     @staticmethod
     def method_call(c):
         args = c[4] if len(c) == 6 else ()
-        return A.MethodCall(c[0], c[2].value, _plain_args(args, c[2].value),
-                            span=_span(c[0], c[-1]))
+        name = c[2].value
+        if name.lower() not in PAIR_METHODS:  # collection.insert("k": v) takes pairs
+            args = _plain_args(args, name)
+        return A.MethodCall(c[0], name, args, span=_span(c[0], c[-1]))
 
     @staticmethod
     def name(c):

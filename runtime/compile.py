@@ -36,6 +36,8 @@ from .values import Collection, TypedList
 FILENAME_PREFIX = "<deluge "
 NAMESPACE_ROOTS = ("thisapp", "standalone", "function")
 SYSTEM_ROOTS = ("zoho", "input") + NAMESPACE_ROOTS
+SYSTEM_VARIABLES = frozenset({"currentdate", "currenttime", "loginuser", "loginuserid",
+                              "adminuser", "adminuserid", "appname", "appuri", "ipaddress"})
 BOOLEAN_METHODS = frozenset({
     "isempty", "isnull", "contains", "containskey", "containkey", "containsvalue",
     "containvalue", "startswith", "endswith", "equals", "equalsignorecase", "matches",
@@ -234,7 +236,8 @@ class _Generator:
             entry = _call("__body")
         else:
             first = script.functions[0]
-            args = [_call(_attr(_name("A"), "get"), _const(p.name)) for p in first.params]
+            args = [self.checked_arg(_call(_attr(_name("A"), "get"), _const(p.name)), first, p)
+                    for p in first.params]
             entry = _call(f"f_{first.name}", *args)
         run_body.append(py.Try(
             body=[py.Return(value=entry)], handlers=[], orelse=[],
@@ -269,13 +272,6 @@ class _Generator:
                            - {"today", "now"} - self._task_bare_names(f.body)):
             node = self._first_read(f.body, name)
             self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
-        checks = []
-        for p in f.params:
-            if p.type not in ("object", "collection"):
-                checks.append(_at(py.Assign(
-                    targets=[_name(f"v_{p.name}", py.Store())],
-                    value=_call("_check_param", _name(f"v_{p.name}"), _const(p.type),
-                                _const(f.name), _const(p.name))), f))
         depth = [
             _at(py.AugAssign(target=_name("__D", py.Store()), op=py.Add(), value=_const(1)), f),
             _at(py.If(test=py.Compare(left=_name("__D"), ops=[py.Gt()],
@@ -283,7 +279,7 @@ class _Generator:
                       body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
                                                 _const(f.name)))], orelse=[]), f),
         ]
-        inner = checks + self.block(f.body) + [py.Return(value=_const(None))]
+        inner = self.block(f.body) + [py.Return(value=_const(None))]
         body = [py.Nonlocal(names=["__S", "__L", "__D"])] + depth + [py.Try(
             body=inner, handlers=[], orelse=[],
             finalbody=[py.AugAssign(target=_name("__D", py.Store()), op=py.Sub(),
@@ -589,9 +585,14 @@ class _Generator:
         return _call("_get_field", self.expr(e.target), _const(e.name))
 
     def _is_namespace(self, target) -> bool:
-        return type(target) is A.Name and target.name in NAMESPACE_ROOTS + ("zoho",) and \
-            target.name not in self.scope.variables or (
-                type(target) is A.Attribute and self._is_namespace(target.target))
+        """Is `target` a namespace (`zoho.crm`, `thisapp`), not a value (`zoho.currenttime`)?"""
+        if type(target) is A.Name:
+            return target.name in NAMESPACE_ROOTS + ("zoho",) and \
+                target.name not in self.scope.variables
+        if type(target) is A.Attribute and self._is_namespace(target.target):
+            return not (type(target.target) is A.Name and target.target.name == "zoho" and
+                        target.name.lower() in SYSTEM_VARIABLES)
+        return False
 
     def _qualified(self, target) -> list[str]:
         if type(target) is A.Name:
@@ -605,6 +606,12 @@ class _Generator:
                 return self.zoho_call(".".join(path + [e.name]), e)
             return self.user_call(e.name, e.args, e)
         name = e.name.lower()
+        if any(type(a) is A.Pair for a in e.args):  # insert("k": v, ...): one map of them
+            if not all(type(a) is A.Pair for a in e.args):
+                self.error(e, f"{e.name} takes either values or key: value pairs, not both")
+                return _const(None)
+            pairs = A.MapLit(tuple(e.args), span=e.span)
+            return self.method_call(name, self.expr(e.target), [self.expr(pairs)], e)
         if not B.is_method(name):
             if name in B.FUNCTIONS or e.name in self.functions:
                 self.error(e, f"'{e.name}' is a function, not a method: write {e.name}(...)")
@@ -618,7 +625,7 @@ class _Generator:
         counts = B.arities(name)
         if counts is not None and n not in counts:
             shown = B.METHODS[name][0].name
-            self.error(node, f"{shown} cannot take {n} argument{'s' if n != 1 else ''}")
+            self.error(node, f"{shown} takes {_count_words(counts)}, got {n}")
             return _const(None)
         table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
         if table_name not in self.helpers:
@@ -639,7 +646,7 @@ class _Generator:
         if entry is not None:
             n = len(e.args)
             if not B.accepts(entry, n):
-                self.error(e, f"{entry.name} cannot take {n} argument{'s' if n != 1 else ''}")
+                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {n}")
                 return _const(None)
             helper = f"_fn_{name}"
             self.helpers[helper] = entry.fn
@@ -664,14 +671,23 @@ class _Generator:
             self.error(node, f"function '{name}' takes {len(f.params)} argument"
                              f"{'s' if len(f.params) != 1 else ''}, got {len(args)}")
             return _const(None)
-        return _call(f"f_{name}", *[self.expr(a) for a in args])
+        return _call(f"f_{name}", *[self.checked_arg(self.expr(a), f, p)
+                                    for a, p in zip(args, f.params)])
+
+    def checked_arg(self, value, f: A.FunctionDef, param: A.Param):
+        """An argument checked against its parameter's type where the call is, so an error
+        names the caller's line."""
+        if param.type in ("object", "collection"):
+            return value
+        return _call("_check_param", value, _const(param.type), _const(f.name),
+                     _const(param.name))
 
     def zoho_call(self, qualified: str, e: A.MethodCall):
         entry = B.FUNCTIONS.get(qualified.lower())
         args = [self.expr(a) for a in e.args]
         if entry is not None:
             if not B.accepts(entry, len(args)):
-                self.error(e, f"{entry.name} cannot take {len(args)} arguments")
+                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {len(args)}")
                 return _const(None)
             helper = "_fn_" + qualified.lower().replace(".", "_")
             self.helpers[helper] = entry.fn
@@ -797,6 +813,21 @@ def _arguments(names: list[str]) -> py.arguments:
 
 def _attr_store(obj, name):
     return py.Attribute(value=obj, attr=name, ctx=py.Store())
+
+
+def _count_words(counts: set[int]) -> str:
+    low, high = min(counts), max(counts)
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}"
+    if high == low + 1:
+        return f"{low} or {high} arguments"
+    return f"{low} to {high} arguments"
+
+
+def _entry_count(entry) -> str:
+    if entry.max_args < 0:
+        return f"at least {entry.min_args} argument{'s' if entry.min_args != 1 else ''}"
+    return _count_words(set(range(entry.min_args, entry.max_args + 1)))
 
 
 def _did_you_mean(name: str, functions=()) -> str:

@@ -67,6 +67,10 @@ class StaticErrors(Exception):
         return self.errors[0][0]
 
     @property
+    def column(self) -> int:
+        return self.errors[0][1]
+
+    @property
     def message(self) -> str:
         return self.errors[0][2]
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 # What the Creator statements are called in the registry, and how errors name them.
 TASK_TITLES = {
-    "creator.query": "Creator record queries (Form[criteria])",
+    "creator.query": "A Creator record query (Form[criteria])",
     "insert into": "Creator 'insert into'",
     "delete from": "Creator 'delete from'",
     "alert": "Creator 'alert'",

@@ -51,6 +51,8 @@ def read_chunks(path: Path) -> list[Chunk]:
 
 def _chunk(path: Path, start: int, lines: list[str]) -> Chunk:
     chunk = Chunk(path, start + 1, "\n" * start + "\n".join(lines))
+    chunk.options = [m.group(2).strip() for m in map(DIRECTIVE.match, lines)
+                     if m is not None and m.group(1) == "option"]  # options may sit anywhere
     # the directives are the trailing block of comment lines
     trailing = []
     for line in reversed(lines):
@@ -79,8 +81,6 @@ def _chunk(path: Path, start: int, lines: list[str]) -> Chunk:
             chunk.expect.append(value)
         elif kind == "returns":
             chunk.returns = value
-        elif kind == "option":
-            chunk.options.append(value.strip())
     if ast_parts:
         chunk.ast = " ".join(ast_parts)
     return chunk
