@@ -84,19 +84,22 @@ def _length(s):
     return len(s)
 
 
-@builtin("trim", on="text", doc="without spaces at either end")
+_BLANK = "".join(map(chr, range(33)))  # what Java's trim() removes: spaces and control codes
+
+
+@builtin("trim", on="text", doc="without spaces (and control characters) at either end")
 def _trim(s):
-    return s.strip()
+    return s.strip(_BLANK)
 
 
 @builtin("ltrim", on="text", doc="without spaces at the start")
 def _ltrim(s):
-    return s.lstrip()
+    return s.lstrip(_BLANK)
 
 
 @builtin("rtrim", on="text", doc="without spaces at the end")
 def _rtrim(s):
-    return s.rstrip()
+    return s.rstrip(_BLANK)
 
 
 @builtin("toUpperCase", on="text", aliases=("upper",), doc="in capitals")
