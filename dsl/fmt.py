@@ -62,7 +62,8 @@ def precedence(e) -> int:
         return _BINARY_PRECEDENCE[e.op]
     if type(e) is A.Unary:
         return UNARY
-    if type(e) in (A.NumberLit, A.DecimalLit) and e.value < 0:
+    if type(e) is A.NumberLit and e.value < 0 or \
+            type(e) is A.DecimalLit and decimal_literal(e).startswith("-"):  # -0.0 too
         return UNARY  # a negative literal reads as a unary minus
     if type(e) in (A.MethodCall, A.Attribute):
         return POSTFIX

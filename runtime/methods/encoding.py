@@ -108,42 +108,83 @@ def _aes_decode(key, text):
             from None
 
 
-# The zoho.encryption namespace, and the global functions of the same work.
-def _register_namespace():
-    table = {
-        "base64Encode": (lambda s: _b64_encode(text_arg(s, "base64Encode", 1)),
-                         "the UTF-8 bytes in base64"),
-        "base64Decode": (lambda s: _b64_decode(text_arg(s, "base64Decode", 1)),
-                         "text from base64"),
-        "urlEncode": (lambda s: _url_encode(text_arg(s, "urlEncode", 1)),
-                      "URL-encoded, spaces as %20"),
-        "urlDecode": (lambda s: _url_decode(text_arg(s, "urlDecode", 1)), "URL-decoded"),
-        "md5": (lambda s: _digest("md5", text_arg(s, "md5", 1)), "MD5 digest, hexadecimal"),
-        "sha1": (lambda s: _digest("sha1", text_arg(s, "sha1", 1)), "SHA-1 digest, hex"),
-        "sha256": (lambda s: _digest("sha256", text_arg(s, "sha256", 1)),
-                   "SHA-256 digest, hexadecimal"),
-        "sha512": (lambda s: _digest("sha512", text_arg(s, "sha512", 1)),
-                   "SHA-512 digest, hexadecimal"),
-        "hmacsha1": (lambda k, m, o=None: _hmac("sha1", k, m, o, "hmacsha1"),
-                     "HMAC-SHA1 of a message with a key: base64 (or \"hex\", \"base64url\")"),
-        "hmacsha256": (lambda k, m, o=None: _hmac("sha256", k, m, o, "hmacsha256"),
-                       "HMAC-SHA256 of a message with a key: base64 (or \"hex\", "
-                       "\"base64url\")"),
-        "hmacsha512": (lambda k, m, o=None: _hmac("sha512", k, m, o, "hmacsha512"),
-                       "HMAC-SHA512 of a message with a key: base64 (or \"hex\", "
-                       "\"base64url\")"),
-        "aesEncode": (_aes_encode, "AES-256-CBC encryption with a text key (base64; a random "
-                                   "IV first): only aesDecode reads it back"),
-        "aesDecode": (_aes_decode, "the text aesEncode encrypted with the same key"),
-    }
-    for name, (fn, doc) in table.items():
-        builtin(f"zoho.encryption.{name}", doc=doc)(fn)
-    for name in ("md5", "sha1", "sha256", "sha512", "hmacsha1", "hmacsha256", "hmacsha512",
-                 "aesEncode", "aesDecode"):
-        builtin(name, doc=table[name][1])(table[name][0])
+# The zoho.encryption namespace, and global functions doing the same work.
 
 
-_register_namespace()
+def base64_encode(text):
+    return _b64_encode(text_arg(text, "base64Encode", 1))
+
+
+def base64_decode(text):
+    return _b64_decode(text_arg(text, "base64Decode", 1))
+
+
+def url_encode(text):
+    return _url_encode(text_arg(text, "urlEncode", 1))
+
+
+def url_decode(text):
+    return _url_decode(text_arg(text, "urlDecode", 1))
+
+
+def md5(text):
+    return _digest("md5", text_arg(text, "md5", 1))
+
+
+def sha1(text):
+    return _digest("sha1", text_arg(text, "sha1", 1))
+
+
+def sha256(text):
+    return _digest("sha256", text_arg(text, "sha256", 1))
+
+
+def sha512(text):
+    return _digest("sha512", text_arg(text, "sha512", 1))
+
+
+def hmacsha1(key, message, output=None):
+    return _hmac("sha1", key, message, output, "hmacsha1")
+
+
+def hmacsha256(key, message, output=None):
+    return _hmac("sha256", key, message, output, "hmacsha256")
+
+
+def hmacsha512(key, message, output=None):
+    return _hmac("sha512", key, message, output, "hmacsha512")
+
+
+def aesEncode(key, text):  # noqa: N802  (the name scripts call)
+    return _aes_encode(key, text)
+
+
+def aesDecode(key, text):  # noqa: N802
+    return _aes_decode(key, text)
+
+
+_HMAC_DOC = "HMAC-{} of a message with a key: base64 (or \"hex\", \"base64url\")"
+NAMESPACE = {
+    "base64Encode": (base64_encode, "the UTF-8 bytes in base64"),
+    "base64Decode": (base64_decode, "text from base64"),
+    "urlEncode": (url_encode, "URL-encoded, spaces as %20"),
+    "urlDecode": (url_decode, "URL-decoded"),
+    "md5": (md5, "MD5 digest, hexadecimal"),
+    "sha1": (sha1, "SHA-1 digest, hexadecimal"),
+    "sha256": (sha256, "SHA-256 digest, hexadecimal"),
+    "sha512": (sha512, "SHA-512 digest, hexadecimal"),
+    "hmacsha1": (hmacsha1, _HMAC_DOC.format("SHA1")),
+    "hmacsha256": (hmacsha256, _HMAC_DOC.format("SHA256")),
+    "hmacsha512": (hmacsha512, _HMAC_DOC.format("SHA512")),
+    "aesEncode": (aesEncode, "AES-256-CBC encryption with a text key (base64, a random IV "
+                             "first): only aesDecode reads it back"),
+    "aesDecode": (aesDecode, "the text aesEncode encrypted with the same key"),
+}
+for _name, (_fn, _doc) in NAMESPACE.items():
+    builtin(f"zoho.encryption.{_name}", doc=_doc)(_fn)
+    if _name not in ("base64Encode", "base64Decode", "urlEncode", "urlDecode"):
+        builtin(_name, doc=_doc)(_fn)  # the text methods of those names exist already
+del _name, _fn, _doc
 
 
 @builtin("toFile", on=_T, doc="a FILE with this text as its content: toFile(\"name.txt\")")

@@ -1,0 +1,110 @@
+"""`sluice run` and `sluice builtins`, driven as a user drives them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def script(tmp_path: Path, text: str, name: str = "s.dg") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_run_prints_info_lines_then_the_return_value(sluice, tmp_path):
+    path = script(tmp_path, 'info "one";\ninfo {"a": 1};\nreturn {1, 2};\n')
+    result = sluice("run", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'one\n{"a":1}\n1,2\n'
+    assert result.stderr == ""
+
+
+def test_run_arguments(sluice, tmp_path):
+    path = script(tmp_path, 'return name + " " + (n + 1) + " " + tags.size() + " " + input.id;\n')
+    result = sluice("run", path, "--arg", "name=Ann", "--arg", "n=41", "--arg", 'tags=["a","b"]',
+                    "--arg", "id=00123")
+    assert result.stdout == "Ann 42 2 00123\n", result.stderr
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"name": "Bo", "n": 1, "tags": [], "id": 7}))
+    assert sluice("run", path, "--args-json", args).stdout == "Bo 2 0 7\n"
+    piped = sluice("run", path, "--args-json", "-", "--arg", "n=9",
+                   input=json.dumps({"name": "Cy", "n": 1, "tags": [1], "id": 8}))
+    assert piped.stdout == "Cy 10 1 8\n"
+
+
+def test_run_a_function_file_with_its_parameters(sluice):
+    result = sluice("run", ROOT / "scripts/shipping_quote.dg", "--arg", "kilos=7",
+                    "--arg", "country=de")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"country":"de","kilos":7.0,"price":12.65}\n'
+
+
+def test_run_json(sluice, tmp_path):
+    path = script(tmp_path, 'info "hi";\nreturn {"d": \'01-Jan-2024\', "n": 1.5};\n')
+    report = json.loads(sluice("run", path, "--json").stdout)
+    assert report["return"] == {"d": "01-Jan-2024", "n": 1.5}
+    assert report["info"] == ["hi"] and report["error"] is None
+    assert report["stats"]["statements"] == 2 and report["stats"]["duration_ms"] >= 0
+
+
+def test_runtime_error_exit_1_with_line_and_statement(sluice, tmp_path):
+    path = script(tmp_path, 'info "before";\nl = {1, 2, 3};\nx = l.get(5);\ninfo "after";\n')
+    result = sluice("run", path)
+    assert result.returncode == 1
+    assert result.stdout == "before\n"  # info lines are printed as they come
+    assert result.stderr == (f"{path}: Error at line 3: Index 5 is out of range for a list "
+                             "of size 3\n    x = l.get(5);\n")
+    report = json.loads(sluice("run", path, "--json").stdout)
+    assert report["error"] == {"line": 3, "message": "Index 5 is out of range for a list of "
+                                                     "size 3"}
+    assert report["info"] == ["before"]
+
+
+def test_syntax_and_static_errors_exit_1(sluice, tmp_path):
+    bad = script(tmp_path, "x = (1 + ;\n", "bad.dg")
+    result = sluice("run", bad)
+    assert result.returncode == 1
+    assert f"{bad}:1:10: expected a value after '+'" in result.stderr
+    unknown = script(tmp_path, "x = frobnicate(1);\n", "unknown.dg")
+    result = sluice("run", unknown)
+    assert result.returncode == 1 and "Unknown function 'frobnicate'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_limits_from_the_command_line(sluice, tmp_path):
+    path = script(tmp_path, 'n = 0;\nfor each i in "".leftpad(100).toList("") { n = n + 1; }\n'
+                            'return n;\n')
+    assert sluice("run", path).stdout == "100\n"
+    limited = sluice("run", path, "--limit", "statements=20")
+    assert limited.returncode == 1
+    assert "Execution limit exceeded: more than 20 statements" in limited.stderr
+    assert sluice("run", path, "--limit", "statements=0").stdout == "100\n"
+    wrong = sluice("run", path, "--limit", "speed=3")
+    assert wrong.returncode == 2 and "expected NAME=VALUE" in wrong.stderr
+
+
+def test_timezone(sluice, tmp_path):
+    path = script(tmp_path, "return '01-Jan-2024 12:00:00'.toString(\"HH:mm XXX\");\n")
+    assert sluice("run", path, "--timezone", "Asia/Kolkata").stdout == "12:00 +05:30\n"
+    wrong = sluice("run", path, "--timezone", "Mars/Olympus")
+    assert wrong.returncode == 2 and "not a time zone" in wrong.stderr
+
+
+def test_usage_errors(sluice, tmp_path):
+    assert sluice("run", tmp_path / "missing.dg").returncode == 2
+    path = script(tmp_path, "return 1;\n")
+    assert sluice("run", path, "--arg", "novalue").returncode == 2
+    assert sluice("run", path, "--args-json", tmp_path / "nope.json").returncode == 2
+
+
+def test_builtins_listing(sluice):
+    listing = sluice("builtins")
+    assert listing.returncode == 0
+    assert "text.getSuffix(search)" in listing.stdout
+    assert "zoho.encryption.hmacsha256(key, message, output)" in listing.stdout
+    report = json.loads(sluice("builtins", "trim", "--json").stdout)
+    assert {entry["name"] for entry in report} >= {"trim", "ltrim", "rtrim"}
+    assert sluice("builtins", "nosuchbuiltin").returncode == 1
