@@ -33,7 +33,29 @@ def parse_group() -> None:
           f"(tree + positions): sluice is {t['vs_lark']:.1f}x faster")
 
 
-GROUPS = {"parse": parse_group}
+def runtime_group() -> None:
+    from bench import runtime_bench as rb
+
+    results = rb.programs()
+    print("runtime: Deluge programs against plain-Python twins (best of interleaved rounds)")
+    for r in results:
+        print(f"  {r['name']:<18} sluice {r['sluice_s'] * 1e3:8.1f} ms   python "
+              f"{r['python_s'] * 1e3:7.1f} ms   {r['ratio']:5.2f}x")
+    mean = rb.geometric_mean([r["ratio"] for r in results])
+    worst = max(results, key=lambda r: r["ratio"])
+    print(f"  geometric mean {mean:.2f}x (target <= 2x, never above 3x); worst "
+          f"{worst['ratio']:.2f}x, {worst['name']} (never above 6x)")
+    s = rb.startup()
+    print(f"runtime: `sluice run` of a one-line script, new process (median): "
+          f"{s['sluice_ms']:.0f} ms (target <= 80 ms), {s['first_ms']:.0f} ms the first time "
+          f"(parse and compile); `python -c pass`: {s['python_ms']:.0f} ms")
+    c = rb.compile_time()
+    print(f"runtime: parse + compile {c['lines']} lines: {c['compile_ms']:.1f} ms "
+          f"(target <= 100 ms); cached re-run of a small script: {c['rerun_ms'] * 1000:.0f} us "
+          f"(target <= 1 ms)")
+
+
+GROUPS = {"parse": parse_group, "runtime": runtime_group}
 
 
 def main(argv: list[str]) -> int:

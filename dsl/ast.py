@@ -73,20 +73,9 @@ class Node:
         own = tuple(cls.__dict__.get("__slots__", ()))
         cls._fields = own
         cls._compared = tuple(f for f in own if f not in cls._uncompared)
-        params, body = [], []
-        for f in cls._compared:
-            default = cls._defaults.get(f, _MISSING)
-            params.append(f if default is _MISSING else f"{f}=_d[{f!r}]")
-        kw = [f"{f}=_d[{f!r}]" if f in cls._defaults else f"{f}=''" for f in cls._uncompared]
-        kw.append("span=NO_SPAN")
-        for f in own + ("span",):
-            body.append(f"    _set(self, {f!r}, {f})")
-        signature = ", ".join(["self"] + params + ["*"] + kw)
-        source = f"def __init__({signature}):\n" + "\n".join(body)
-        scope = {"_set": object.__setattr__, "_d": cls._defaults, "NO_SPAN": NO_SPAN}
-        exec(source, scope)  # one small function per class, made once at import
-        scope["__init__"].__qualname__ = f"{cls.__name__}.__init__"
-        cls.__init__ = scope["__init__"]
+        _pending.append(cls)
+        if _ready:
+            _make_initializers()
 
     def __setattr__(self, name, value):
         from dataclasses import FrozenInstanceError  # as @dataclass(frozen=True) raises
@@ -139,6 +128,32 @@ class Node:
 
 def _rebuild(cls, args, kwargs):
     return cls(*args, **kwargs)
+
+
+_pending: list = []
+_ready = False
+
+
+def _make_initializers() -> None:
+    """Each node class's __init__, generated from its fields; all of them in one exec (one
+    compile per class would cost several milliseconds of start-up)."""
+    sources, scope = [], {"_set": object.__setattr__, "NO_SPAN": NO_SPAN}
+    for i, cls in enumerate(_pending):
+        scope[f"_d{i}"] = cls._defaults
+        params, body = [], []
+        for f in cls._compared:
+            params.append(f if f not in cls._defaults else f"{f}=_d{i}[{f!r}]")
+        kw = [f"{f}=_d{i}[{f!r}]" if f in cls._defaults else f"{f}=''" for f in cls._uncompared]
+        for f in cls._fields + ("span",):
+            body.append(f"    _set(self, {f!r}, {f})")
+        signature = ", ".join(["self"] + params + ["*"] + kw + ["span=NO_SPAN"])
+        sources.append(f"def init{i}({signature}):\n" + "\n".join(body))
+    exec("\n".join(sources), scope)
+    for i, cls in enumerate(_pending):
+        init = scope[f"init{i}"]
+        init.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = init
+    _pending.clear()
 
 
 class _DataclassFields:
@@ -554,3 +569,7 @@ class Script(Node):
     @property
     def functions(self) -> tuple[FunctionDef, ...]:
         return tuple(i for i in self.items if isinstance(i, FunctionDef))
+
+
+_make_initializers()
+_ready = True

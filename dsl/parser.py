@@ -25,7 +25,7 @@ START_SYMBOLS = ("script", "expr")
 OWN_LEXER_AFTER = 50  # visits before a parser state gets a regular expression of its own
 # The one terminal confirmed against the whole stack before it is taken (see Parser.run).
 CHECKED = sys.intern("TASK_KEY")
-TABLE_FORMAT = 3  # bump when the shape of the cached tables changes
+TABLE_FORMAT = 4  # bump when the shape of the cached tables changes
 END = "$END"
 
 
@@ -85,8 +85,19 @@ def generate_tables(grammar: str) -> dict:
                       str(t.pattern.value), min(t.pattern.max_width, 2**31))
         for t in lark.terminals
     }
+    # As Lark's lexer does: a string terminal that a same-priority regex terminal matches whole
+    # (a keyword and NAME) is recognised after that regex matched, by its text. Worked out
+    # here once, so that no process compiles every terminal's pattern to find out.
+    absorbs: dict[str, dict[str, str]] = {}
+    for r, (regexp, priority, is_string, _value, _width) in terminals.items():
+        if is_string:
+            continue
+        pattern = re.compile(regexp)
+        for s, (_, s_priority, s_is_string, s_value, _) in terminals.items():
+            if s_is_string and s_priority == priority and pattern.fullmatch(s_value):
+                absorbs.setdefault(r, {})[s_value] = s
     return {
-        "format": TABLE_FORMAT, "terminals": terminals,
+        "format": TABLE_FORMAT, "terminals": terminals, "absorbs": absorbs,
         "ignore": tuple(str(n) for n in lark.ignore_tokens), "actions": actions, "rules": rules,
         "start_states": {str(k): v for k, v in table.start_states.items()},
         "end_states": {str(k): v for k, v in table.end_states.items()},
@@ -161,19 +172,14 @@ class _StateLexer:
 
     __slots__ = ("regex", "keywords", "names")
 
-    def __init__(self, names, terminals: dict, skip: str):
+    def __init__(self, names, terminals: dict, absorbs: dict, skip: str):
         names = set(names)
-        regex_names = [n for n in names if not terminals[n][2]]
-        string_names = [n for n in names if terminals[n][2]]
         keywords: dict[str, dict[str, str]] = {}
         absorbed = set()
-        # As Lark's lexer does: a string terminal that a same-priority regex terminal matches
-        # whole (a keyword vs NAME) is recognised after that regex matched, by its text.
-        for r in regex_names:
-            pattern = re.compile(terminals[r][0])
-            for s in string_names:
-                if terminals[s][1] == terminals[r][1] and pattern.fullmatch(terminals[s][3]):
-                    keywords.setdefault(r, {})[terminals[s][3]] = s
+        for r in names:
+            for value, s in absorbs.get(r, {}).items():
+                if s in names:
+                    keywords.setdefault(r, {})[value] = s
                     absorbed.add(s)
         order = sorted(names - absorbed,
                        key=lambda n: (-terminals[n][1], -terminals[n][4], -len(terminals[n][3]), n))
@@ -197,40 +203,43 @@ class _Lexers:
 
     def __init__(self, tables: dict):
         self.terminals = tables["terminals"]
+        self.absorbs = tables["absorbs"]
         ignore = tables["ignore"]
         self.skip = "|".join(self.terminals[n][0] for n in ignore if n != "COMMENT")
         self.comment_types = frozenset(n for n in ignore if n == "COMMENT")
         self.always = self.comment_types | {"_END"}  # taken in every state
         self.checked = CHECKED
-        terminal_names = set(self.terminals)
-        self.accepts = [frozenset(s for s in row if s in terminal_names) | self.comment_types
-                        for row in tables["actions"]]
+        self.actions = tables["actions"]
         self._by_set: dict[frozenset, _StateLexer] = {}
         self.master = _StateLexer(set(self.terminals) - set(ignore) | self.comment_types,
-                                  self.terminals, self.skip)
-        self.by_state: list[_StateLexer] = [self.master] * len(self.accepts)
-        self.visits = [0] * len(self.accepts)
+                                  self.terminals, self.absorbs, self.skip)
+        self.by_state: list[_StateLexer] = [self.master] * len(self.actions)
+        self.visits = [0] * len(self.actions)
         self._lock = threading.Lock()
+
+    def accepts(self, state: int) -> frozenset:
+        return frozenset(s for s in self.actions[state] if s in self.terminals) | \
+            self.comment_types
+
+    def _lexer_for(self, key: frozenset) -> _StateLexer:
+        lexer = self._by_set.get(key)
+        if lexer is None:
+            with self._lock:
+                lexer = self._by_set.get(key)
+                if lexer is None:
+                    lexer = _StateLexer(key, self.terminals, self.absorbs, self.skip)
+                    self._by_set[key] = lexer
+        return lexer
 
     def for_state(self, state: int) -> _StateLexer:
         lexer = self.by_state[state]
         if lexer is self.master:
-            with self._lock:
-                key = self.accepts[state]
-                lexer = self._by_set.get(key)
-                if lexer is None:
-                    lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
-                self.by_state[state] = lexer
+            lexer = self.by_state[state] = self._lexer_for(self.accepts(state))
         return lexer
 
     def without(self, state: int, terminal: str) -> _StateLexer:
         """The state's lexer less one terminal (see Parser.run on TASK_KEY)."""
-        key = self.accepts[state] - {terminal}
-        lexer = self._by_set.get(key)
-        if lexer is None:
-            with self._lock:
-                lexer = self._by_set[key] = _StateLexer(key, self.terminals, self.skip)
-        return lexer
+        return self._lexer_for(self.accepts(state) - {terminal})
 
 
 

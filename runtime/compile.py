@@ -23,17 +23,14 @@ counts once per pass), then the limits are checked if the count passed the next 
 from __future__ import annotations
 
 import ast as py
-import hashlib
 import itertools
 
 from dsl import ast as A
 
 from . import builtins as B
-from . import rt
-from .errors import DelugeError, StaticErrors
-from .values import Collection, TypedList
+from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
+from .errors import StaticErrors
 
-FILENAME_PREFIX = "<deluge "
 NAMESPACE_ROOTS = ("thisapp", "standalone", "function")
 SYSTEM_ROOTS = ("zoho", "input") + NAMESPACE_ROOTS
 SYSTEM_VARIABLES = frozenset({"currentdate", "currenttime", "loginuser", "loginuserid",
@@ -49,31 +46,6 @@ _BINARY_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mo
                    "in": "_in"}
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "&&", "||"})
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
-CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
-             RecursionError, AttributeError)
-
-
-class Compiled:
-    """A compiled script: its code, its functions, and what running it needs to know."""
-
-    def __init__(self, code, helpers: dict, script: A.Script, source: str, filename: str):
-        self.code = code
-        self.helpers = helpers
-        self.script = script
-        self.source_lines = source.split("\n")
-        self.filename = filename
-        self.code_filename = code.co_filename
-        self.functions = {f.name: f for f in script.functions}
-
-    def make(self):
-        """A fresh `__run__` function (globals: helpers only)."""
-        scope = dict(self.helpers)
-        exec(self.code, scope)
-        return scope["__run__"]
-
-
-def source_key(source: str, filename: str) -> str:
-    return hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
 
 
 def compile_script(script: A.Script, source: str = "", filename: str = "<script>") -> Compiled:
@@ -83,7 +55,7 @@ def compile_script(script: A.Script, source: str = "", filename: str = "<script>
         raise StaticErrors(gen.errors, filename, source)
     code_name = f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
     code = compile(module, code_name, "exec")
-    return Compiled(code, gen.helpers, script, source, filename)
+    return Compiled(code, tuple(gen.spec), source, filename)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -187,8 +159,8 @@ class _Generator:
         self.script = script
         self.filename = filename
         self.errors: list[tuple[int, int, str]] = []
-        self.helpers: dict = {"__builtins__": {}}
-        self._bind_runtime_helpers()
+        self.helpers: dict = base_helpers()  # what the code may name; the spec says how to
+        self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
         self.temps = itertools.count()
         self.functions: dict[str, A.FunctionDef] = {}
         for f in script.functions:
@@ -200,16 +172,10 @@ class _Generator:
     def error(self, node, message: str) -> None:
         self.errors.append((node.span[0], node.span[1], message))
 
-    def _bind_runtime_helpers(self) -> None:
-        h = self.helpers
-        for op, helper in _BINARY_HELPERS.items():
-            h[helper] = getattr(rt, {"in": "in_"}.get(op, helper[1:]))
-        h.update(_neg=rt.neg, _not=rt.not_, _cond=rt.cond, _iterate=rt.iterate,
-                 _map_literal=rt.map_literal, _get_field=rt.get_field, _set_field=rt.set_field,
-                 _caught=rt.caught, _thrown=rt.thrown, _check_return=rt.check_return,
-                 _check_param=rt.check_param, _Collection=Collection, _TypedList=TypedList,
-                 _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
-                 _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged)
+    def add_helper(self, spec: tuple) -> None:
+        if spec not in self.spec:
+            self.spec.append(spec)
+            self.helpers.update(helpers_from_spec([spec]))
 
     def temp(self) -> str:
         return f"_t{next(self.temps)}"
@@ -507,7 +473,7 @@ class _Generator:
 
     def e_DateLit(self, e):
         name = f"_date{next(self.temps)}"
-        self.helpers[name] = e.value
+        self.add_helper(("date", name, e.value.isoformat()))
         return _name(name)
 
     def e_ListLit(self, e):
@@ -628,8 +594,7 @@ class _Generator:
             self.error(node, f"{shown} takes {_count_words(counts)}, got {n}")
             return _const(None)
         table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
-        if table_name not in self.helpers:
-            self.helpers[table_name], self.helpers[fallback_name] = B.dispatch(name, n)
+        self.add_helper(("method", name, n))
         temp = self.temp()
         # (table.get(type(r), fallback))(r, *args), with r evaluated once
         lookup = _call(_attr(_name(table_name), "get"),
@@ -649,7 +614,7 @@ class _Generator:
                 self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {n}")
                 return _const(None)
             helper = f"_fn_{name}"
-            self.helpers[helper] = entry.fn
+            self.add_helper(("function", helper, name))
             return _call(helper, *[self.expr(a) for a in e.args])
         if B.is_method(name):  # the global form of a method: getSuffix(t, "x")
             if not e.args:
@@ -690,7 +655,7 @@ class _Generator:
                 self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {len(args)}")
                 return _const(None)
             helper = "_fn_" + qualified.lower().replace(".", "_")
-            self.helpers[helper] = entry.fn
+            self.add_helper(("function", helper, qualified.lower()))
             return _call(helper, *args)
         return self.task_call(qualified, args, e)
 
@@ -761,41 +726,8 @@ class _FieldsFrom(py.NodeTransformer):
         return py.copy_location(_call("_get_field", _name(self.rec), _const(field)), node)
 
 
-class _Tagged:
-    """A task value with a type tag (`file: pdf`), handed to the task as it is."""
-
-    __slots__ = ("tag", "value")
-
-    def __init__(self, tag: str, value):
-        self.tag, self.value = tag, value
-
-
 # Task names that are called like functions (`openUrl(url, "new window")`).
 TASK_FUNCTIONS = frozenset({"openurl", "geturl", "posturl", "invokeurl", "sendsms"})
-
-
-def _new_list(source=None):
-    """`List()` and `List(x)`: a new list (a copy of x's elements)."""
-    if source is None:
-        return []
-    return rt.iterate(source)
-
-
-def _new_collection(is_map: bool, *items):
-    if is_map:
-        return Collection(rt.map_literal(items))
-    return Collection(list(items) if items else None)
-
-
-def _tb_line(exc: BaseException) -> int:
-    """The script line where `exc` was raised: the innermost frame of generated code."""
-    line = 0
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith(FILENAME_PREFIX):
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def _function_def(name: str, params: list[str], body: list) -> py.FunctionDef:

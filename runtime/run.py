@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 import datetime
+import sys
 import time
 from collections import OrderedDict
 
-from dsl import DelugeSyntaxError, Script, parse
-
-from .compile import CATCHABLE, Compiled, _tb_line, compile_script, source_key
+from .code import CATCHABLE, Compiled, _tb_line, source_key
 from .errors import DelugeError, LimitExceeded, StaticErrors
 from .limits import Limits, current_run
 from .rt import python_error_message
@@ -158,21 +157,25 @@ class RunContext:
 
 
 class Runtime:
-    """Compiled scripts kept by source, with default limits and services, for a host program."""
+    """Compiled scripts kept by source, with default limits and services, for a host program.
+    With `code_cache` (a folder), compiled code also outlives the process."""
 
     def __init__(self, *, limits: Limits | None = None, services: Services | None = None,
-                 cache_size: int = 256):
+                 cache_size: int = 256, code_cache: str | None = None):
         self.limits = limits or Limits()
         self.services = services or Services()
+        self.code_cache = code_cache
         self._cache: OrderedDict[str, tuple[Compiled, object]] = OrderedDict()
         self._cache_size = cache_size
 
-    def compile(self, source: str | Script, filename: str = "<script>") -> Compiled:
+    def compile(self, source, filename: str = "<script>") -> Compiled:
         """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors."""
         return self._compiled(source, filename)[0]
 
-    def _compiled(self, source: str | Script, filename: str):
-        if isinstance(source, Script):
+    def _compiled(self, source, filename: str):
+        if not isinstance(source, str):  # a parsed dsl.Script
+            from .compile import compile_script
+
             compiled = compile_script(source, "", source.filename or filename)
             return compiled, compiled.make()
         key = source_key(source, filename)
@@ -180,21 +183,32 @@ class Runtime:
         if found is not None:
             self._cache.move_to_end(key)
             return found
-        compiled = compile_script(parse(source, filename), source, filename)
+        compiled = Compiled.load(self.code_cache, source, filename) if self.code_cache else None
+        if compiled is None:
+            from dsl import parse  # the parser and the compiler only when there is no code yet
+
+            from .compile import compile_script
+
+            compiled = compile_script(parse(source, filename), source, filename)
+            if self.code_cache:
+                compiled.store(self.code_cache, source)
         found = (compiled, compiled.make())
         self._cache[key] = found
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return found
 
-    def run(self, source: str | Script, args: dict | None = None, *, limits: Limits | None = None,
+    def run(self, source, args: dict | None = None, *, limits: Limits | None = None,
             services: Services | None = None, filename: str = "<script>",
             on_info=None) -> Result:
-        """Run a script. Errors of every kind come back in `Result.error`, never raised."""
+        """Run a script (text, or a parsed dsl.Script). Errors of every kind come back in
+        `Result.error`, never raised."""
         started = time.monotonic()
         try:
             compiled, function = self._compiled(source, filename)
-        except (DelugeSyntaxError, StaticErrors) as e:
+        except Exception as e:
+            if not _compile_error(e):
+                raise
             return Result(error=e, duration=time.monotonic() - started)
         values = {k: from_plain(v) for k, v in (args or {}).items()}
         context = RunContext(limits or self.limits, services or self.services, values, on_info)
@@ -220,10 +234,17 @@ class Runtime:
                       context.statements, time.monotonic() - started)
 
 
+def _compile_error(e: Exception) -> bool:
+    """A syntax error or a static error (dsl is imported only when a script was parsed)."""
+    errors = sys.modules.get("dsl.errors")
+    return isinstance(e, StaticErrors) or (errors is not None and
+                                           isinstance(e, errors.DelugeSyntaxError))
+
+
 _default: Runtime | None = None
 
 
-def run(source: str | Script, args: dict | None = None, *, limits: Limits | None = None,
+def run(source, args: dict | None = None, *, limits: Limits | None = None,
         services: Services | None = None, filename: str = "<script>", on_info=None) -> Result:
     """Run a script (source text or a parsed dsl.Script) with a shared default Runtime."""
     global _default

@@ -13,7 +13,7 @@ block's keys (lower case) to values.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 # What the Creator statements are called in the registry, and how errors name them.
 TASK_TITLES = {

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -52,6 +51,8 @@ def read_script(path: Path) -> str:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` so that a crash leaves either the old file or the new one."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -203,8 +204,9 @@ def cmd_run(args) -> int:
         raise UsageError(str(e)) from None
     services = build_services(timezone=args.timezone)
     on_info = None if args.json else (lambda line: print(line, flush=True))
-    result = runtime.run(source, values, limits=limits, services=services, filename=str(path),
-                         on_info=on_info)
+    engine = runtime.Runtime(code_cache=code_cache_dir())
+    result = engine.run(source, values, limits=limits, services=services, filename=str(path),
+                        on_info=on_info)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if result.ok else EXIT_FAILED
@@ -220,6 +222,14 @@ def cmd_run(args) -> int:
     if result.value is not None:
         print(to_text(result.value))
     return EXIT_OK
+
+
+def code_cache_dir() -> str:
+    """Where compiled scripts are kept between runs: $SLUICE_CACHE_DIR, or the user's cache."""
+    base = os.environ.get("SLUICE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "sluice")
+    return base
 
 
 def build_services(timezone: str | None = None):

@@ -4,7 +4,6 @@ Sunday .. 7 on Saturday), as in Zoho."""
 
 from __future__ import annotations
 
-import calendar
 import datetime
 
 from ..builtins import builtin, date_arg, int_arg, text_arg
@@ -47,13 +46,19 @@ def _add_days(d, n: int):
         raise DelugeError("the date is out of range") from None
 
 
+def days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def _add_months(d, n: int):
     month = d.month - 1 + n
     year = d.year + month // 12
     month = month % 12 + 1
     if not 1 <= year <= 9999:
         raise DelugeError("the date is out of range")
-    day = min(d.day, calendar.monthrange(year, month)[1])
+    day = min(d.day, days_in_month(year, month))
     return d.replace(year=year, month=month, day=day)
 
 
@@ -215,7 +220,7 @@ def _start_of_week(d):
 @builtin("eomonth", on=_D, doc="the last day of the month n months later (0: this month)")
 def _eomonth(d, n=0):
     moved = _add_months(d.replace(day=1), int_arg(n, "eomonth", 1))
-    return moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
+    return moved.replace(day=days_in_month(moved.year, moved.month))
 
 
 def _target_weekday(value, fn: str) -> int | None:

@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import html
-import urllib.parse
 
 from ..builtins import builtin, text_arg
 from ..errors import DelugeError
@@ -19,16 +15,22 @@ _T = "text"
 @builtin("encodeUrl", on=_T, aliases=("urlEncodePlus",),
          doc="URL-encoded, spaces as + (form style)")
 def _encode_url(s):
+    import urllib.parse  # imported on first use: it costs start-up time (as do those below)
+
     return urllib.parse.quote_plus(s, safe="")
 
 
 @builtin("urlEncode", on=_T, doc="URL-encoded, spaces as %20")
 def _url_encode(s):
+    import urllib.parse
+
     return urllib.parse.quote(s, safe="")
 
 
 @builtin("urlDecode", on=_T, aliases=("decodeUrl",), doc="URL-decoded (+ as a space)")
 def _url_decode(s):
+    import urllib.parse
+
     return urllib.parse.unquote_plus(s)
 
 
@@ -48,19 +50,27 @@ def _b64_decode(s):
 
 @builtin("htmlEncode", on=_T, aliases=("escapeHtml",), doc="with & < > \" ' as HTML entities")
 def _html_encode(s):
+    import html
+
     return html.escape(s, quote=True)
 
 
 @builtin("htmlDecode", on=_T, aliases=("unescapeHtml",), doc="with HTML entities decoded")
 def _html_decode(s):
+    import html
+
     return html.unescape(s)
 
 
 def _digest(algorithm: str, data: str) -> str:
+    import hashlib
+
     return hashlib.new(algorithm, data.encode("utf-8")).hexdigest()
 
 
 def _hmac(algorithm: str, key, message, output, fn: str) -> str:
+    import hmac
+
     key = text_arg(key, fn, 1).encode("utf-8")
     message = text_arg(message, fn, 2).encode("utf-8")
     mac = hmac.new(key, message, algorithm).digest()
@@ -75,6 +85,8 @@ def _hmac(algorithm: str, key, message, output, fn: str) -> str:
 
 
 def _aes_key(key) -> bytes:
+    import hashlib
+
     return hashlib.sha256(text_arg(key, "aesEncode", 1).encode("utf-8")).digest()
 
 

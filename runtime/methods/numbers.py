@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
-from decimal import ROUND_HALF_UP, Decimal
 
 from ..builtins import builtin, int_arg, num_arg
 from ..errors import DelugeError
@@ -29,6 +27,8 @@ def _floor(x):
 
 
 def _round_half_up(x, places: int):
+    from decimal import ROUND_HALF_UP, Decimal
+
     quantum = Decimal(1).scaleb(-places)
     return Decimal(repr(x) if type(x) is float else x).quantize(quantum, rounding=ROUND_HALF_UP)
 
@@ -147,6 +147,8 @@ def _random_number(low=0, high=2**31 - 1):
     low, high = int_arg(low, "randomNumber", 1), int_arg(high, "randomNumber", 2)
     if high < low:
         raise DelugeError(f"randomNumber: {high} is below {low}")
+    import random
+
     return random.randint(low, high)
 
 

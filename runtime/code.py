@@ -1,0 +1,168 @@
+"""Compiled scripts as the runtime keeps and reloads them, and the helpers their code calls.
+
+A `Compiled` is a code object plus a small spec of the helpers it names beyond the fixed set
+(dispatch tables of the methods it calls, built-in functions, date constants). Both marshal, so
+a script that ran before is reloaded from the code cache without the parser, its tables, or
+Python's `ast` module: that is most of `sluice run`'s start-up.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import marshal
+import os
+import sys
+
+from . import builtins as B
+from . import rt
+from .errors import DelugeError
+from .values import Collection, TypedList
+
+FILENAME_PREFIX = "<deluge "
+CODE_FORMAT = 1  # bump when generated code or the spec changes shape
+CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
+             RecursionError, AttributeError)
+
+
+_stamp: str | None = None
+
+
+def _compiler_stamp() -> str:
+    """Changes whenever the code generator or its helpers change (their files' size and time),
+    so cached code never outlives the compiler that made it."""
+    global _stamp
+    if _stamp is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        parts = []
+        for name in ("compile.py", "code.py", "rt.py", "builtins.py"):
+            try:
+                info = os.stat(os.path.join(here, name))
+                parts.append(f"{info.st_size}:{info.st_mtime_ns}")
+            except OSError:
+                parts.append("?")
+        _stamp = ",".join(parts)
+    return _stamp
+
+
+def source_key(source: str, filename: str) -> str:
+    return hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+
+
+class _Tagged:
+    """A task value with a type tag (`file: pdf`), handed to the task as it is."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag: str, value):
+        self.tag, self.value = tag, value
+
+
+def _new_list(source=None):
+    """`List()` and `List(x)`: a new list (a copy of x's elements)."""
+    if source is None:
+        return []
+    return rt.iterate(source)
+
+
+def _new_collection(is_map: bool, *items):
+    if is_map:
+        return Collection(rt.map_literal(items))
+    return Collection(list(items) if items else None)
+
+
+def _tb_line(exc: BaseException) -> int:
+    """The script line where `exc` was raised: the innermost frame of generated code."""
+    line = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(FILENAME_PREFIX):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+_BINARY = {"_add": rt.add, "_sub": rt.sub, "_mul": rt.mul, "_div": rt.div, "_mod": rt.mod,
+           "_eq": rt.eq, "_ne": rt.ne, "_lt": rt.lt, "_le": rt.le, "_gt": rt.gt, "_ge": rt.ge,
+           "_in": rt.in_}
+
+
+def base_helpers() -> dict:
+    """The names every generated code may use (and no Python built-ins at all)."""
+    helpers = {"__builtins__": {}}
+    helpers.update(_BINARY)
+    helpers.update(
+        _neg=rt.neg, _not=rt.not_, _cond=rt.cond, _iterate=rt.iterate,
+        _map_literal=rt.map_literal, _get_field=rt.get_field, _set_field=rt.set_field,
+        _caught=rt.caught, _thrown=rt.thrown, _check_return=rt.check_return,
+        _check_param=rt.check_param, _Collection=Collection, _TypedList=TypedList,
+        _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
+        _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged)
+    return helpers
+
+
+def helpers_from_spec(spec) -> dict:
+    """The helpers beyond the fixed set that a compiled script names."""
+    out = {}
+    for item in spec:
+        kind = item[0]
+        if kind == "method":
+            _, name, n = item
+            out[f"_mt_{name}_{n}"], out[f"_mf_{name}_{n}"] = B.dispatch(name, n)
+        elif kind == "function":
+            _, helper, key = item
+            out[helper] = B.FUNCTIONS[key].fn
+        elif kind == "date":
+            _, name, iso = item
+            out[name] = (datetime.datetime.fromisoformat(iso) if "T" in iso else
+                         datetime.date.fromisoformat(iso))
+    return out
+
+
+class Compiled:
+    """A compiled script: its code, the helpers it needs, and its source lines for errors."""
+
+    def __init__(self, code, spec: tuple, source: str, filename: str):
+        self.code = code
+        self.spec = spec
+        self.source_lines = source.split("\n")
+        self.filename = filename
+
+    def make(self):
+        """A fresh `__run__` function whose globals hold helpers only."""
+        scope = base_helpers()
+        scope.update(helpers_from_spec(self.spec))
+        exec(self.code, scope)
+        return scope["__run__"]
+
+    # -- the on-disk cache
+
+    @staticmethod
+    def cache_path(folder: str, source: str, filename: str) -> str:
+        key = hashlib.sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
+                             f"{source_key(source, filename)}".encode()).hexdigest()[:32]
+        return os.path.join(folder, "code", f"{key}.bin")
+
+    @classmethod
+    def load(cls, folder: str, source: str, filename: str) -> "Compiled | None":
+        try:
+            with open(cls.cache_path(folder, source, filename), "rb") as f:
+                code, spec = marshal.load(f)
+            compiled = cls(code, spec, source, filename)
+            helpers_from_spec(spec)  # a built-in since renamed makes this a miss
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            return None
+        return compiled
+
+    def store(self, folder: str, source: str) -> None:
+        """Keep the code for the next process; a cache that cannot be written only costs
+        time."""
+        path = self.cache_path(folder, source, self.filename)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                marshal.dump((self.code, self.spec), f)
+            os.replace(tmp, path)
+        except OSError:
+            pass

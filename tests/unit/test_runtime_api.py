@@ -1,0 +1,87 @@
+"""The runtime as a host program uses it: run(), Runtime, Result, the code cache."""
+
+from __future__ import annotations
+
+import runtime
+from runtime import compile as compile_module
+
+
+def test_run_returns_value_info_and_stats():
+    result = runtime.run('info "a"; info 1 + 1; return {"k": [1, 2]};')
+    assert result.ok and result.value == {"k": [1, 2]} and result.info == ["a", "2"]
+    assert result.statements == 3 and result.duration >= 0
+    assert result.to_dict()["return"] == {"k": [1, 2]}
+
+
+def test_errors_of_every_kind_come_back_in_the_result():
+    syntax = runtime.run("x = ;")
+    static = runtime.run("x = nosuch();")
+    runtime_error = runtime.run("x = 1;\ny = x / 0;")
+    limit = runtime.run("for each x in {1,2,3} { y = x; }", limits=runtime.Limits(statements=2))
+    assert syntax.error.line == 1 and syntax.error.column == 5
+    assert "Unknown function" in static.error.message
+    assert runtime_error.error.to_dict() == {"line": 2, "message": "Division by zero"}
+    assert runtime_error.error.statement == "y = x / 0;"
+    assert limit.error.limit == "statements"
+
+
+def test_compiled_code_is_cached_in_memory_and_on_disk(tmp_path, monkeypatch):
+    source = "x = 2;\nreturn x * 21;"
+    first = runtime.Runtime(code_cache=str(tmp_path))
+    assert first.run(source).value == 42
+    assert list((tmp_path / "code").glob("*.bin"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again although the code was cached")
+
+    monkeypatch.setattr(compile_module, "compile_script", refuse)
+    second = runtime.Runtime(code_cache=str(tmp_path))  # a new process would do this
+    assert second.run(source).value == 42
+    assert second.run(source).value == 42  # from memory
+
+
+def test_a_corrupt_code_cache_is_ignored(tmp_path):
+    source = "return 7;"
+    runtime.Runtime(code_cache=str(tmp_path)).run(source)
+    for path in (tmp_path / "code").glob("*.bin"):
+        path.write_bytes(b"garbage")
+    assert runtime.Runtime(code_cache=str(tmp_path)).run(source).value == 7
+
+
+def test_services_tasks_are_called_with_the_run():
+    calls = []
+
+    def get_record(run, module, record_id):
+        calls.append((module, record_id))
+        return {"id": record_id, "module": module}
+
+    services = runtime.Services()
+    services.register("zoho.crm.getRecordById", get_record)
+    result = runtime.run('r = zoho.crm.getRecordByID("Leads", 5);\nreturn r.get("module");',
+                         services=services)
+    assert result.value == "Leads" and calls == [("Leads", 5)]
+
+
+def test_block_tasks_receive_their_entries():
+    seen = {}
+
+    def fake_invokeurl(run, entries):
+        seen.update(entries)
+        return {"ok": True}
+
+    services = runtime.Services({"invokeurl": fake_invokeurl})
+    result = runtime.run('r = invokeURL [ url: "https://x" type: POST headers: {"a": "b"} ];\n'
+                         'return r;', services=services)
+    assert result.value == {"ok": True}
+    assert seen == {"url": "https://x", "type": "POST", "headers": {"a": "b"}}
+
+
+def test_limits_parse_and_validate():
+    limits = runtime.Limits.parse(["statements=0", "time=2.5"])
+    assert limits.statements == 0 and limits.time == 2.5 and limits.depth == 75
+    for bad in (["speed=1"], ["statements"], ["statements=x"]):
+        try:
+            runtime.Limits.parse(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} accepted")
