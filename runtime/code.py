@@ -17,10 +17,11 @@ import sys
 from . import builtins as B
 from . import rt
 from .errors import DelugeError
-from .values import Collection, TypedList
+from .limits import check_text
+from .values import Collection, TypedList, concat_text
 
 FILENAME_PREFIX = "<deluge "
-CODE_FORMAT = 1  # bump when generated code or the spec changes shape
+CODE_FORMAT = 3  # bump when generated code or the spec changes shape
 CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
              RecursionError, AttributeError)
 
@@ -87,6 +88,23 @@ _BINARY = {"_add": rt.add, "_sub": rt.sub, "_mul": rt.mul, "_div": rt.div, "_mod
            "_in": rt.in_}
 
 
+def _indexes(value):
+    """What `for each index i in value` walks: 0 .. size-1, the size taken once."""
+    t = type(value)
+    if t is list or t is TypedList or t is Collection or t is dict:
+        return range(len(value))
+    return range(len(rt.iterate(value)))  # the same error for what is not a list
+
+
+def _overflow():
+    raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+
+
+def _check_text_value(text: str) -> str:
+    check_text(len(text))
+    return text
+
+
 def base_helpers() -> dict:
     """The names every generated code may use (and no Python built-ins at all)."""
     helpers = {"__builtins__": {}}
@@ -97,8 +115,13 @@ def base_helpers() -> dict:
         _caught=rt.caught, _thrown=rt.thrown, _check_return=rt.check_return,
         _check_param=rt.check_param, _Collection=Collection, _TypedList=TypedList,
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
-        _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged)
+        _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
+        _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
+        _concat_text=concat_text, _str=str)
     return helpers
+
+
+_RECEIVERS = {"int": int, "str": str, "list": list, "dict": dict}
 
 
 def helpers_from_spec(spec) -> dict:
@@ -109,6 +132,9 @@ def helpers_from_spec(spec) -> dict:
         if kind == "method":
             _, name, n = item
             out[f"_mt_{name}_{n}"], out[f"_mf_{name}_{n}"] = B.dispatch(name, n)
+        elif kind == "method_for":
+            _, helper, name, n, type_name = item
+            out[helper] = B.dispatch(name, n)[0][_RECEIVERS[type_name]]
         elif kind == "function":
             _, helper, key = item
             out[helper] = B.FUNCTIONS[key].fn

@@ -30,6 +30,8 @@ from dsl import ast as A
 from . import builtins as B
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
 from .errors import StaticErrors
+from .types import (ANY, BOOL, INT, INTS, LIST, MAP, STR, Types, assigned_before_read, fits,
+                    of_declared)
 
 NAMESPACE_ROOTS = ("thisapp", "standalone", "function")
 SYSTEM_ROOTS = ("zoho", "input") + NAMESPACE_ROOTS
@@ -46,6 +48,12 @@ _BINARY_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mo
                    "in": "_in"}
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "&&", "||"})
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
+_PYTHON_TYPES = {INT: int, STR: str, LIST: list, MAP: dict}
+_NATIVE_ARITHMETIC = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}
+_NATIVE_COMPARE = {"==": py.Eq(), "!=": py.NotEq(), "<": py.Lt(), "<=": py.LtE(), ">": py.Gt(),
+                   ">=": py.GtE()}
+MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
+LONG_TEXT = 100_000  # texts longer than this are measured against the run's text_size limit
 
 
 def compile_script(script: A.Script, source: str = "", filename: str = "<script>") -> Compiled:
@@ -145,10 +153,11 @@ def _read_names(node, out: set[str]) -> set[str]:
 class _Scope:
     """One Deluge function (or the script body) being compiled."""
 
-    def __init__(self, kind: str, variables: set[str], return_type: str = "",
+    def __init__(self, kind: str, variables: set[str], types: Types, return_type: str = "",
                  name: str = "<body>"):
         self.kind = kind  # "body" or "function"
         self.variables = variables
+        self.types = types
         self.return_type = return_type
         self.name = name
         self.loops = 0
@@ -194,6 +203,7 @@ class _Generator:
             py.Assign(targets=[_name("__S", py.Store())], value=_const(0)),
             py.Assign(targets=[_name("__L", py.Store())], value=_attr(_name("R"), "next_check")),
             py.Assign(targets=[_name("__D", py.Store())], value=_const(0)),
+            py.Assign(targets=[_name("__M", py.Store())], value=_attr(_name("R"), "max_depth")),
         ]
         for f in script.functions:
             run_body.append(self.function(f))
@@ -218,9 +228,12 @@ class _Generator:
         variables = _assigned_names(items)
         free = (_read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
                 - {"today", "now"} - self._task_bare_names(tuple(items)))
-        self.scope = _Scope("body", variables | free)
+        maybe_args = (variables | free) - assigned_before_read(items)
+        types = Types({name: ANY for name in maybe_args}, self.declared_returns())
+        types.infer(items)
+        self.scope = _Scope("body", variables | free, types)
         prologue: list[py.stmt] = []
-        for name in sorted(variables | free):  # run arguments arrive as variables
+        for name in sorted(maybe_args):  # run arguments arrive as variables
             prologue.append(py.If(
                 test=py.Compare(left=_const(name), ops=[py.In()], comparators=[_name("A")]),
                 body=[py.Assign(targets=[_name(f"v_{name}", py.Store())],
@@ -230,10 +243,15 @@ class _Generator:
         body = prologue + self.block(items) + [py.Return(value=_const(None))]
         return _function_def("__body", [], [py.Nonlocal(names=["__S", "__L"])] + body)
 
+    def declared_returns(self) -> dict[str, str]:
+        return {name: f.return_type for name, f in self.functions.items()}
+
     def function(self, f: A.FunctionDef) -> py.FunctionDef:
         params = [p.name for p in f.params]
         variables = _assigned_names(f.body) | set(params)
-        self.scope = _Scope("function", variables, f.return_type, f.name)
+        types = Types({p.name: of_declared(p.type) for p in f.params}, self.declared_returns())
+        types.infer(f.body)
+        self.scope = _Scope("function", variables, types, f.return_type, f.name)
         for name in sorted(_read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
                            - {"today", "now"} - self._task_bare_names(f.body)):
             node = self._first_read(f.body, name)
@@ -241,7 +259,7 @@ class _Generator:
         depth = [
             _at(py.AugAssign(target=_name("__D", py.Store()), op=py.Add(), value=_const(1)), f),
             _at(py.If(test=py.Compare(left=_name("__D"), ops=[py.Gt()],
-                                      comparators=[_attr(_name("R"), "max_depth")]),
+                                      comparators=[_name("__M")]),
                       body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
                                                 _const(f.name)))], orelse=[]), f),
         ]
@@ -364,9 +382,9 @@ class _Generator:
         self.scope.loops += 1
         body = self.block(s.body, extra=1, anchor=s)
         self.scope.loops -= 1
-        items = _at(_call("_iterate", self.expr(s.iterable)), s.iterable)
-        return py.For(target=_name(f"v_{s.var}", py.Store()),
-                      iter=_call("_range", _call("_len", items)), body=body, orelse=[])
+        indexes = _at(_call("_indexes", self.expr(s.iterable)), s.iterable)
+        return py.For(target=_name(f"v_{s.var}", py.Store()), iter=indexes, body=body,
+                      orelse=[])
 
     def s_Try(self, s: A.Try):
         exc = self.temp()
@@ -386,7 +404,8 @@ class _Generator:
         if scope.kind == "function":
             if scope.return_type == "void":
                 self.error(s, f"void function '{scope.name}' cannot return a value")
-            elif scope.return_type not in ("object", "collection"):
+            elif scope.return_type not in ("object", "collection") and \
+                    not fits(scope.types.of(s.value), scope.return_type):
                 value = _at(_call("_check_return", value, _const(scope.return_type),
                                   _const(scope.name)), s)
         return py.Return(value=value)
@@ -429,6 +448,8 @@ class _Generator:
         return _at(_call("_cond", self.expr(e)), e)
 
     def is_boolean(self, e) -> bool:
+        if self.scope.types.of(e) == BOOL and type(e) is not A.Name:
+            return True
         k = type(e)
         if k is A.Binary:
             return e.op in _COMPARISONS
@@ -524,7 +545,54 @@ class _Generator:
         if e.op in ("&&", "||"):
             op = py.And() if e.op == "&&" else py.Or()
             return py.BoolOp(op=op, values=[self.condition(e.left), self.condition(e.right)])
+        types = self.scope.types
+        left_type, right_type = types.of(e.left), types.of(e.right)
+        ints = left_type in INTS and right_type in INTS
+        if ints and e.op in _NATIVE_ARITHMETIC:
+            return self.checked_number(py.BinOp(left=self.expr(e.left), op=_NATIVE_ARITHMETIC[e.op],
+                                                right=self.expr(e.right)))
+        if (ints or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
+            return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
+                              comparators=[self.expr(e.right)])
+        if e.op == "+" and {left_type, right_type} <= {STR, INT} and STR in (left_type,
+                                                                             right_type):
+            # text + text, or text and a number that is never null: str() is its text
+            left, right = self.expr(e.left), self.expr(e.right)
+            if left_type == INT:
+                left = _call("_str", left)
+            if right_type == INT:
+                right = _call("_str", right)
+            return self.checked_text(py.BinOp(left=left, op=py.Add(), right=right))
+        if e.op in ("%", "/") and left_type == INT and type(e.right) is A.NumberLit and \
+                e.right.value > 0:  # x % 7, x / 2: floor and truncation agree for x >= 0
+            temp = self.temp()
+            op = py.Mod() if e.op == "%" else py.FloorDiv()
+            return py.IfExp(
+                test=py.Compare(left=py.NamedExpr(target=_name(temp, py.Store()),
+                                                  value=self.expr(e.left)),
+                                ops=[py.GtE()], comparators=[_const(0)]),
+                body=py.BinOp(left=_name(temp), op=op, right=_const(e.right.value)),
+                orelse=_call(_BINARY_HELPERS[e.op], _name(temp), _const(e.right.value)))
         return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
+
+    def checked_number(self, value):
+        """`value` if it fits in a 64-bit NUMBER, else the overflow error."""
+        temp = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=_const(MIN_NUMBER), ops=[py.LtE(), py.LtE()],
+                            comparators=[py.NamedExpr(target=_name(temp, py.Store()), value=value),
+                                         _const(MAX_NUMBER)]),
+            body=_name(temp), orelse=_call("_overflow"))
+
+    def checked_text(self, value):
+        """`value` (a text) if not suspiciously long; long texts are checked against the run's
+        limit."""
+        temp = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=_call("_len", py.NamedExpr(target=_name(temp, py.Store()),
+                                                           value=value)),
+                            ops=[py.LtE()], comparators=[_const(LONG_TEXT)]),
+            body=_name(temp), orelse=_call("_check_text_value", _name(temp)))
 
     def e_IfExpr(self, e: A.IfExpr):
         return py.IfExp(test=self.condition(e.condition), body=self.expr(e.then),
@@ -594,6 +662,12 @@ class _Generator:
             self.error(node, f"{shown} takes {_count_words(counts)}, got {n}")
             return _const(None)
         table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
+        known = _PYTHON_TYPES.get(self.scope.types.of(node.target)) if \
+            type(node) is A.MethodCall else None
+        if known is not None and known in B.dispatch(name, n)[0]:
+            helper = f"_m_{name}_{n}_{known.__name__}"  # the receiver's type is proven
+            self.add_helper(("method_for", helper, name, n, known.__name__))
+            return _call(helper, receiver, *args)
         self.add_helper(("method", name, n))
         temp = self.temp()
         # (table.get(type(r), fallback))(r, *args), with r evaluated once
@@ -636,8 +710,7 @@ class _Generator:
             self.error(node, f"function '{name}' takes {len(f.params)} argument"
                              f"{'s' if len(f.params) != 1 else ''}, got {len(args)}")
             return _const(None)
-        return _call(f"f_{name}", *[self.checked_arg(self.expr(a), f, p)
-                                    for a, p in zip(args, f.params)])
+        return _call(f"f_{name}", *[self.typed_arg(a, f, p) for a, p in zip(args, f.params)])
 
     def checked_arg(self, value, f: A.FunctionDef, param: A.Param):
         """An argument checked against its parameter's type where the call is, so an error
@@ -646,6 +719,12 @@ class _Generator:
             return value
         return _call("_check_param", value, _const(param.type), _const(f.name),
                      _const(param.name))
+
+    def typed_arg(self, arg, f: A.FunctionDef, param: A.Param):
+        value = self.expr(arg)
+        if fits(self.scope.types.of(arg), param.type):
+            return value  # proven to pass the check
+        return self.checked_arg(value, f, param)
 
     def zoho_call(self, qualified: str, e: A.MethodCall):
         entry = B.FUNCTIONS.get(qualified.lower())

@@ -280,7 +280,35 @@ def python_error_message(exc: BaseException) -> str:
         return "Out of memory"
     if isinstance(exc, ZeroDivisionError):
         return "Division by zero"
+    if isinstance(exc, TypeError):
+        message = _native_type_error(str(exc))
+        if message:
+            return message
     return f"Internal error ({type(exc).__name__}: {exc})"
+
+
+_PY_TYPES = {"NoneType": "NULL", "int": "NUMBER", "str": "TEXT", "float": "DECIMAL",
+             "bool": "BOOLEAN", "list": "LIST", "dict": "KEY-VALUE"}
+
+
+def _native_type_error(text: str) -> str | None:
+    """Python's words for a null met by compiled arithmetic or comparison -> Deluge's."""
+    import re
+
+    m = re.match(r"unsupported operand type\(s\) for ([^:]+): '(\w+)' and '(\w+)'", text)
+    if m:
+        op, a, b = m.groups()
+        if "NoneType" in (a, b):
+            return f"null cannot be used with '{op.strip()}'"
+        return f"cannot use '{op.strip()}' between {_PY_TYPES.get(a, a)} and {_PY_TYPES.get(b, b)}"
+    m = re.match(r"'([<>=!]+)' not supported between instances of '(\w+)' and '(\w+)'", text)
+    if m:
+        _, a, b = m.groups()
+        return f"cannot compare {_PY_TYPES.get(a, a)} with {_PY_TYPES.get(b, b)}"
+    m = re.match(r"bad operand type for unary -: '(\w+)'", text)
+    if m:
+        return "null cannot be negated" if m.group(1) == "NoneType" else None
+    return None
 
 
 def check_return(value, kind: str, function: str):

@@ -32,7 +32,7 @@ def _coerce(lst, value):
 def _add(lst, value):
     if len(lst) >= 100_000:
         check_collection(len(lst) + 1)
-    lst.append(_coerce(lst, value))
+    lst.append(value if type(lst) is list else _coerce(lst, value))
 
 
 @builtin("addAll", on=_L, doc="adds every value of another list at the end")

@@ -21,7 +21,8 @@ def key_of(k) -> str:
 
 @builtin("put", on=_M, doc="sets the value of a key")
 def _put(m, key, value):
-    key = key_of(key)
+    if type(key) is not str:
+        key = key_of(key)
     if len(m) >= 100_000 and key not in m:
         check_collection(len(m) + 1)
     m[key] = value
