@@ -82,13 +82,25 @@ def _at(node, src):
 
 
 def _fill(node, line: int, column: int) -> None:
-    for child in py.iter_child_nodes(node):
-        if "lineno" in child._attributes and not hasattr(child, "lineno"):
-            child.lineno = child.end_lineno = line
-            child.col_offset = child.end_col_offset = column
-            _fill(child, line, column)
-        elif "lineno" not in child._attributes:
-            _fill(child, line, column)
+    """Place the unplaced nodes under `node`, stopping at placed ones (their own parts were
+    placed when they were made): each node is visited about once in all."""
+    for field in node._fields:
+        child = getattr(node, field, None)
+        if type(child) is list:
+            for item in child:
+                if isinstance(item, py.AST):
+                    _fill_node(item, line, column)
+        elif isinstance(child, py.AST):
+            _fill_node(child, line, column)
+
+
+def _fill_node(child, line: int, column: int) -> None:
+    if "lineno" in child._attributes:
+        if hasattr(child, "lineno"):
+            return
+        child.lineno = child.end_lineno = line
+        child.col_offset = child.end_col_offset = column
+    _fill(child, line, column)
 
 
 def _name(id_, ctx=None):
@@ -221,7 +233,7 @@ class _Generator:
                                  value=_name("__S"))]))
         run = _function_def("__run__", ["R", "A"], run_body)
         module = py.Module(body=[run], type_ignores=[])
-        py.fix_missing_locations(module)
+        _fill(module, 1, 0)  # the few nodes no Deluge node stands for (the wrappers)
         return module
 
     def body_function(self, items) -> py.FunctionDef:
