@@ -279,7 +279,8 @@ def _hours_between(d, other):
         -int(-delta.total_seconds() // 3600)
 
 
-@builtin("monthsBetween", on=_D, doc="whole months from this date to another")
+@builtin("monthsBetween", on=_D, aliases=("totalMonth",),
+         doc="whole months from this date to another")
 def _months_between(d, other):
     other = _other(other, "monthsBetween")
     months = (other.year - d.year) * 12 + other.month - d.month
@@ -290,7 +291,7 @@ def _months_between(d, other):
     return months
 
 
-@builtin("yearsBetween", on=_D, doc="whole years from this date to another")
+@builtin("yearsBetween", on=_D, aliases=("totalYear",), doc="whole years from this date to another")
 def _years_between(d, other):
     return int(_months_between(d, other) / 12)
 

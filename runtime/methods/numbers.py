@@ -172,3 +172,28 @@ def format_number(x, pattern: str) -> str:
     if len(head.replace(",", "")) < width:
         head = head.replace(",", "").zfill(width)
     return sign + head + dot + tail
+
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**18, "quintillion"), (10**15, "quadrillion"), (10**12, "trillion"),
+           (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+
+
+def _words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
+    for scale, name in _SCALES:
+        if n >= scale:
+            head, rest = divmod(n, scale)
+            return f"{_words(head)} {name}" + (f" {_words(rest)}" if rest else "")
+    raise AssertionError(n)
+
+
+@builtin("toWords", on="number", doc="the number in English words: 123 -> one hundred twenty three")
+def _to_words(x):
+    return ("minus " + _words(-x)) if x < 0 else _words(x)
