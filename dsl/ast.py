@@ -364,7 +364,8 @@ class Task(Node):
 
 
 class Query(Node):
-    """Creator record fetch: `Form[criteria]`, optionally `sort by Field desc range from 1 to 10`."""
+    """Creator record fetch: `Form[criteria]`, optionally with
+    `sort by Field desc range from 1 to 10`."""
 
     __slots__ = ('form', 'criteria', 'sort_by', 'descending', 'range')
     _defaults = {'sort_by': None, 'descending': False, 'range': None}
@@ -392,8 +393,8 @@ class InsertInto(Node):
 # The expression node classes (a tuple, usable with isinstance).
 Expr = (
     Name, TextLit, NumberLit, DecimalLit, BoolLit, NullLit, DateLit, ListLit, MapLit, EmptyBraces,
-    Constructor, Call, MethodCall, Attribute, Unary, Binary, IfExpr, IfNull, Task, Query, InsertInto,
-    Tagged,
+    Constructor, Call, MethodCall, Attribute, Unary, Binary, IfExpr, IfNull, Task, Query,
+    InsertInto, Tagged,
 )
 
 

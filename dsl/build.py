@@ -41,7 +41,8 @@ class BuildError(Exception):
 
 
 def decode_escapes(body: str) -> str:
-    """JSON-style escapes; an unknown escape such as `\\d` (common in regex text) stays as written."""
+    """JSON-style escapes; an unknown escape such as `\\d` (common in regular expressions)
+    stays as written."""
     if "\\" not in body:
         return body
 

@@ -247,7 +247,8 @@ class _Lexers:
 
 
 class _Splice(list):
-    """Children of an inlined rule (`_item`, Lark's helpers for `*` and `+`), spliced into the parent."""
+    """Children of an inlined rule (`_item`, Lark's helpers for `*` and `+`), to be spliced
+    into the parent's."""
 
     __slots__ = ()
 

@@ -67,7 +67,8 @@ _FORMS = {
     A.DecimalLit: lambda n: repr(n.value),
     A.BoolLit: lambda n: "true" if n.value else "false",
     A.NullLit: lambda n: "null",
-    A.DateLit: lambda n: f"'{n.value.isoformat(sep=' ') if hasattr(n.value, 'hour') else n.value.isoformat()}'",
+    A.DateLit: lambda n: "'" + (n.value.isoformat(sep=" ") if hasattr(n.value, "hour")
+                                else n.value.isoformat()) + "'",
     A.ListLit: lambda n: _list("list", sexpr(n.items)),
     A.MapLit: lambda n: _list("map", sexpr(n.entries)),
     A.Pair: lambda n: _list(":", sexpr(n.key), sexpr(n.value)),

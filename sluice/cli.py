@@ -145,7 +145,8 @@ def cmd_fmt(args) -> int:
             write_atomically(path, formatted)
             print(f"reformatted {path}")
     verb = "would be reformatted" if args.check else "reformatted"
-    summary = f"{plural(len(changed), 'file')} {verb}, {len(files) - len(changed) - errors} unchanged"
+    unchanged = len(files) - len(changed) - errors
+    summary = f"{plural(len(changed), 'file')} {verb}, {unchanged} unchanged"
     if errors:
         summary += f", {plural(errors, 'file')} with errors"
     print(summary)

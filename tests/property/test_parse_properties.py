@@ -12,7 +12,8 @@ from dsl.fmt import format_script
 from strategies import expressions, scripts
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = sorted((ROOT / "scripts").glob("*.dg")) + sorted((ROOT / "tests/golden/syntax").glob("*.dg"))
+CORPUS = (sorted((ROOT / "scripts").glob("*.dg")) +
+          sorted((ROOT / "tests/golden/syntax").glob("*.dg")))
 CORPUS_TEXTS = [p.read_text(encoding="utf-8") for p in CORPUS]
 
 TOKENS = ["x", "info", "if", "else", "for", "each", "index", "in", "try", "catch", "return", "(",
@@ -59,7 +60,7 @@ def test_token_soup_parses_or_gives_a_syntax_error(tokens, gaps):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CORPUS_TEXTS), st.data())
 def test_mutated_scripts_parse_or_give_a_syntax_error(text, data):
-    """Real scripts with a few characters deleted, repeated or replaced: the mistakes people make."""
+    """Real scripts with a few characters deleted, repeated or replaced: mistakes people make."""
     for _ in range(data.draw(st.integers(1, 3))):
         if not text:
             break
