@@ -1,5 +1,25 @@
 """Named credentials for third-party services, usable without any script.
 
+    from connections import Connections, Store
+    conns = Connections(Store.open())          # $SLUICE_HOME/sluice.db, or the user data folder
+    conns.request("mailchimp", "GET", "/lists").json()
+
 Seams: connections imports neither dsl nor runtime. A Python program can make authenticated
 calls through a stored connection with this package alone.
 """
+
+from .errors import (AuthFailed, AuthorizationDenied, ConnectionExpired, ConnectionsError,
+                     InvalidDefinition, NotConnected, SecretKeyError, StoreError,
+                     UnknownConnection, UnknownService)
+from .facade import Connections, TestResult
+from .flows import Authorization, LoopbackListener, redirect_uri
+from .http import HttpClient, HttpError
+from .model import ConnectionInfo, Service
+from .store import Store, default_home
+
+__all__ = [
+    "AuthFailed", "Authorization", "AuthorizationDenied", "ConnectionExpired", "ConnectionInfo",
+    "Connections", "ConnectionsError", "HttpClient", "HttpError", "InvalidDefinition",
+    "LoopbackListener", "NotConnected", "SecretKeyError", "Service", "Store", "StoreError",
+    "TestResult", "UnknownConnection", "UnknownService", "default_home", "redirect_uri",
+]

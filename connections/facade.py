@@ -1,0 +1,458 @@
+"""`Connections`: the one object a program (or the runtime, through sluice) talks to.
+
+    conns = Connections(Store.open())
+    conns.create("crm", "zoho", client_id=..., client_secret=...)
+    ... authorize (flows.py, or `sluice connections connect crm`) ...
+    conns.request("crm", "GET", "https://www.zohoapis.com/crm/v8/Leads").json()
+
+Everything it returns or raises is safe to show: `get` and `list` give ConnectionInfo (no secret),
+errors are the typed ones of errors.py with the secrets taken out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from . import catalog
+from .auth import apikey, basic, oauth1, oauth2
+from .errors import (AuthFailed, ConnectionExpired, ConnectionsError, InvalidDefinition,
+                     NotConnected, SecretKeyError, StoreError, UnknownConnection, UnknownService,
+                     reconnect_hint)
+from .http import HttpClient
+from .model import (CONNECTED, EXPIRED, LINK_NAME, NOT_CONNECTED, REVOKED, ConnectionInfo,
+                    Service, fill)
+from .store import ConnectionRow, Store
+from .tokens import Renewal, TokenKeeper, is_due, not_connected
+
+# How often at most `last used` is written for one connection (a write per call would be waste).
+TOUCH_EVERY = 60.0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    message: str
+    status_code: int | None = None
+
+
+class Connections:
+    def __init__(self, store: Store | None = None, *, http: HttpClient | None = None,
+                 clock=time.time, sleep=time.sleep, lease_seconds: float = 90.0):
+        self.store = store if store is not None else Store.open()
+        self.http = http or HttpClient()
+        self.clock = clock
+        self.tokens = TokenKeeper(self.store, self.http.session, clock=clock, sleep=sleep,
+                                  lease_seconds=lease_seconds)
+        self._touched: dict[str, float] = {}
+        self._touch_guard = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ services
+
+    def services(self, search: str | None = None) -> list[Service]:
+        """Built-in services, then custom ones; only those matching `search` when given."""
+        found = list(catalog.builtin_services().values()) + self._custom_services()
+        return [s for s in found if not search or s.matches(search)]
+
+    def _custom_services(self) -> list[Service]:
+        return [Service.from_dict(d) for d in self.store.custom_services()]
+
+    def service(self, name: str) -> Service:
+        wanted = name.lower()
+        for service in self._custom_services():
+            if service.name == wanted:
+                return service
+        found = catalog.find_builtin(wanted)
+        if found is None:
+            raise UnknownService(f"no service named {name}: see `sluice connections services`")
+        return found
+
+    def add_service(self, service: Service, *, client_secret: str | None = None,
+                    rsa_key: str | None = None, replace: bool = False) -> Service:
+        service.validate()
+        if catalog.find_builtin(service.name):
+            raise InvalidDefinition(f"{service.name} is a built-in service: give yours another "
+                                    "name")
+        exists = any(s.name == service.name for s in self._custom_services())
+        if exists and not replace:
+            raise InvalidDefinition(f"a custom service named {service.name} already exists")
+        secrets = {k: v for k, v in (("client_secret", client_secret), ("rsa_key", rsa_key)) if v}
+        self.store.save_service(service.to_dict(), secrets)
+        return service
+
+    def remove_service(self, name: str) -> None:
+        users = self.store.connections_of(name)
+        if users:
+            raise InvalidDefinition(f"service {name} is used by {', '.join(users)}: delete "
+                                    "those connections first")
+        if not self.store.delete_service(name):
+            raise UnknownService(f"no custom service named {name}")
+
+    # ------------------------------------------------------------------ connections
+
+    def create(self, link: str, service: str, *, display_name: str | None = None,
+               scopes=None, params: dict | None = None, client_id: str | None = None,
+               client_secret: str | None = None, username: str | None = None,
+               password: str | None = None, api_key: str | None = None) -> ConnectionInfo:
+        """A new connection. Basic and API-key connections given their credentials are
+        connected at once; OAuth ones wait for `connect`."""
+        if not LINK_NAME.match(link or ""):
+            raise InvalidDefinition(f"link name {link!r}: use lowercase letters, digits and _, "
+                                    "starting with a letter (at most 50)")
+        svc = self.service(service)
+        params = {str(k): str(v) for k, v in (params or {}).items()}
+        missing = [p for p in svc.placeholders
+                   if p not in params and p not in svc.defaults and p not in svc.token_fields]
+        if missing:
+            raise InvalidDefinition(f"service {svc.name} needs " + ", ".join(
+                f"--param {p}=VALUE" for p in missing))
+        secrets: dict = {}
+        if client_secret:
+            secrets["client_secret"] = client_secret
+        status = NOT_CONNECTED
+        if svc.auth == "basic":
+            if username is not None or password is not None:
+                secrets.update(username=username or "", password=password or "")
+                status = CONNECTED
+        elif svc.auth == "apikey":
+            if api_key:
+                secrets["api_key"] = api_key
+                status = CONNECTED
+        elif username or password or api_key:
+            raise InvalidDefinition(f"service {svc.name} uses {svc.auth}: a user name, password "
+                                    "or API key has no place in it")
+        now = self.clock()
+        row = ConnectionRow(link_name=link, display_name=display_name or link,
+                            service=svc.name, client_id=client_id,
+                            scopes=tuple(scopes) if scopes else svc.scopes, params=params,
+                            status=status, created_at=now, updated_at=now)
+        self.store.insert(row, secrets)
+        return self.get(link)
+
+    def get(self, link: str) -> ConnectionInfo:
+        return self._info(self._row(link))
+
+    def list(self) -> list[ConnectionInfo]:
+        return [self._info(r) for r in self.store.connections()]
+
+    def delete(self, link: str) -> None:
+        if not self.store.delete(link):
+            raise UnknownConnection(f"no connection named {link}", link=link)
+
+    def _row(self, link: str) -> ConnectionRow:
+        row = self.store.connection(link)
+        if row is None:
+            known = [r.link_name for r in self.store.connections()]
+            hint = _did_you_mean(link, known)
+            raise UnknownConnection(f"no connection named {link!r}{hint}", link=link)
+        return row
+
+    def _info(self, row: ConnectionRow) -> ConnectionInfo:
+        try:
+            auth = self.service(row.service).auth
+        except UnknownService:
+            auth = "?"
+        has_refresh = False
+        if row.sealed is not None and self.store.key_problem is None:
+            try:
+                has_refresh = bool(self.store.secrets(row).get("refresh_token"))
+            except SecretKeyError:
+                pass
+        return ConnectionInfo(
+            link_name=row.link_name, display_name=row.display_name, service=row.service,
+            auth=auth, status=row.status, scopes=row.scopes, params=row.params,
+            created_at=row.created_at, updated_at=row.updated_at,
+            last_used_at=row.last_used_at, expires_at=row.expires_at,
+            last_error=row.last_error, has_refresh_token=has_refresh, client_id=row.client_id)
+
+    def snippet(self, link: str) -> str:
+        """The invokeurl code a script uses with this connection, as Zoho shows it."""
+        row = self._row(link)
+        service = self.service(row.service)
+        url = service.check_url or service.api_base_url or "https://"
+        try:
+            url = fill(url, self._values(row, service))
+        except InvalidDefinition:
+            pass
+        return ("response = invokeurl\n[\n"
+                f'    url: "{url}"\n'
+                "    type: GET\n"
+                f'    connection: "{row.link_name}"\n'
+                "];\ninfo response;\n")
+
+    # ------------------------------------------------------------------ pieces of a connection
+
+    def _values(self, row: ConnectionRow, service: Service) -> dict:
+        return dict(service.defaults, **row.params)
+
+    def _client(self, row: ConnectionRow, service: Service, secrets: dict):
+        client_id = row.client_id or service.client_id
+        if not client_id:
+            raise InvalidDefinition(
+                f"connection {row.link_name}: service {service.name} needs your app's client id "
+                f"and secret: sluice connections create {row.link_name} --service "
+                f"{service.name} --client-id ID --client-secret-env VAR (after deleting it), or "
+                "a custom service with them (sluice connections add-service)")
+        client_secret = secrets.get("client_secret")
+        rsa_key = None
+        if client_secret is None or service.auth == "oauth1":
+            service_secrets = self.store.service_secrets(service.name) if not service.builtin \
+                else {}
+            if client_secret is None:
+                client_secret = service_secrets.get("client_secret")
+            rsa_key = secrets.get("rsa_key") or service_secrets.get("rsa_key")
+        if service.auth == "oauth1":
+            return oauth1.Consumer(key=client_id, secret=client_secret, rsa_key=rsa_key,
+                                   signature_method=service.signature_method)
+        return oauth2.ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+    def _endpoints(self, row: ConnectionRow, service: Service) -> oauth2.Endpoints:
+        values = self._values(row, service)
+        token_url = fill(service.token_url, values)
+        return oauth2.Endpoints(
+            authorize_url=fill(service.authorize_url, values), token_url=token_url,
+            refresh_url=fill(service.refresh_url, values) if service.refresh_url else token_url,
+            revoke_url=fill(service.revoke_url, values))
+
+    def _oauth1_urls(self, row: ConnectionRow, service: Service) -> dict:
+        values = self._values(row, service)
+        return {k: fill(getattr(service, k), values)
+                for k in ("request_token_url", "authorize_url", "access_token_url")}
+
+    def _renewal(self, row: ConnectionRow, service: Service, secrets: dict) -> Renewal:
+        return Renewal(service=service, endpoints=self._endpoints(row, service),
+                       client=self._client(row, service, secrets), scopes=row.scopes)
+
+    def _secrets(self, row: ConnectionRow) -> dict:
+        try:
+            return self.store.secrets(row)
+        except SecretKeyError as e:
+            self.store.update(row.link_name, status="error: its secrets cannot be decrypted",
+                              last_error=str(e))
+            raise SecretKeyError(f"connection {row.link_name}: {e}", link=row.link_name) from None
+
+    # ------------------------------------------------------------------ using a connection
+
+    def auth(self, link: str):
+        """A requests auth callable for `link`, with a token fresh enough to use now."""
+        row = self._row(link)
+        service = self.service(row.service)
+        return self._auth(row, service, self._secrets(row))[0]
+
+    def _auth(self, row: ConnectionRow, service: Service, secrets: dict):
+        """(auth callable, row, secrets it came from). Renews an OAuth 2.0 token that is due."""
+        link = row.link_name
+        if row.status == REVOKED:
+            raise not_connected(link, "revoked")
+        if row.status == EXPIRED:
+            reason = row.last_error or "the provider refused its grant"
+            raise ConnectionExpired(f"connection {link} has expired ({reason}); "
+                                    f"{reconnect_hint(link)}", link=link)
+        if service.auth == "basic":
+            return basic.basic_auth(link, secrets), row, secrets
+        if service.auth == "apikey":
+            return apikey.api_key_auth(link, service, secrets), row, secrets
+        if service.auth == "oauth1":
+            if not secrets.get("oauth_token"):
+                raise not_connected(link, "not connected")
+            consumer = self._client(row, service, secrets)
+            return oauth1.signer(consumer, secrets["oauth_token"],
+                                 secrets.get("oauth_token_secret", "")), row, secrets
+        token = secrets.get("access_token")
+        if not token and service.grant != "client_credentials":
+            raise not_connected(link, "not connected")
+        if not token or is_due(row, self.clock()):
+            row, secrets = self.tokens.renew(link, self._renewal(row, service, secrets),
+                                             seen_generation=row.generation)
+        return oauth2.TokenAuth(secrets["access_token"], service), row, secrets
+
+    def request(self, link: str, method: str, url: str, **kwargs) -> requests.Response:
+        """Send a request authenticated as connection `link` and return the response (any
+        status). A URL with no scheme and host is taken relative to the service's API base.
+        After a 401 an OAuth 2.0 token is renewed once and the request sent again."""
+        row = self._row(link)
+        service = self.service(row.service)
+        secrets = self._secrets(row)
+        url = self._absolute(url, row, service)
+        auth, row, secrets = self._auth(row, service, secrets)
+        response = self.http.request(method, url, auth=auth, **kwargs)
+        if response.status_code == 401 and service.auth == "oauth2" and (
+                secrets.get("refresh_token") or service.grant == "client_credentials"):
+            row, secrets = self.tokens.renew(link, self._renewal(row, service, secrets),
+                                             seen_generation=row.generation, force=True)
+            auth = oauth2.TokenAuth(secrets["access_token"], service)
+            response = self.http.request(method, url, auth=auth, **kwargs)
+        self._touch(link)
+        return response
+
+    def _absolute(self, url: str, row: ConnectionRow, service: Service) -> str:
+        if urlsplit(url).scheme:
+            return url
+        if not service.api_base_url:
+            raise InvalidDefinition(f"{url!r} is not a full URL, and service {service.name} "
+                                    "has no API base URL to take it from")
+        base = fill(service.api_base_url, self._values(row, service))
+        return urljoin(base.rstrip("/") + "/", url.lstrip("/"))
+
+    def _touch(self, link: str) -> None:
+        now = self.clock()
+        with self._touch_guard:
+            if now - self._touched.get(link, float("-inf")) < TOUCH_EVERY:
+                return
+            self._touched[link] = now
+        self.store.touch(link, now)
+
+    # ------------------------------------------------------------------ authorizing
+
+    def begin_authorization(self, link: str, redirect_uri: str):
+        """Start the browser part of OAuth: returns an Authorization whose `url` the user opens;
+        pass it and the URL the provider redirects to to `finish_authorization`."""
+        from .flows import begin
+
+        row = self._row(link)
+        service = self.service(row.service)
+        return begin(self, row, service, redirect_uri)
+
+    def finish_authorization(self, authorization, callback_url: str) -> ConnectionInfo:
+        from .flows import finish
+
+        return finish(self, authorization, callback_url)
+
+    def connect_direct(self, link: str) -> ConnectionInfo:
+        """Connect what needs no browser: a client-credentials token, or Basic / API-key
+        credentials checked against the service's check URL when it has one."""
+        row = self._row(link)
+        service = self.service(row.service)
+        secrets = self._secrets(row)
+        if service.needs_browser:
+            raise InvalidDefinition(f"connection {link} ({service.auth}) is authorized in a "
+                                    f"browser: sluice connections connect {link}")
+        if service.auth == "oauth2":
+            renewal = self._renewal(row, service, secrets)
+            try:
+                token = oauth2.client_credentials(self.http.session, service, renewal.endpoints,
+                                                  renewal.client, row.scopes)
+            except oauth2.TokenEndpointError as e:
+                self.store.update(link, status=f"error: {e}", last_error=str(e))
+                raise
+            self.tokens.save(link, secrets, token, service)
+            return self.get(link)
+        if service.auth == "basic":
+            basic.basic_auth(link, secrets)
+        else:
+            apikey.api_key_auth(link, service, secrets)
+        if service.check_url:
+            result = self.test(link)
+            if not result.ok:
+                self.store.update(link, status=f"error: {result.message}",
+                                  last_error=result.message)
+                raise AuthFailed(f"connection {link}: {result.message}", link=link)
+        self.store.update(link, status=CONNECTED, last_error=None)
+        return self.get(link)
+
+    def set_credentials(self, link: str, **values) -> ConnectionInfo:
+        """Replace stored credentials (username, password, api_key, client_secret) of `link`."""
+        allowed = {"username", "password", "api_key", "client_secret"}
+        bad = set(values) - allowed
+        if bad:
+            raise ValueError(f"not a credential: {', '.join(sorted(bad))}")
+        row = self._row(link)
+        secrets = dict(self._secrets(row), **{k: v for k, v in values.items() if v is not None})
+        service = self.service(row.service)
+        status = row.status
+        if service.auth in ("basic", "apikey"):
+            status = CONNECTED if (secrets.get("api_key") or secrets.get("username")
+                                   or secrets.get("password")) else NOT_CONNECTED
+        self.store.update(link, secrets=secrets, status=status, last_error=None)
+        return self.get(link)
+
+    # ------------------------------------------------------------------ maintenance
+
+    def refresh(self, link: str) -> ConnectionInfo:
+        """Renew an OAuth 2.0 access token now."""
+        row = self._row(link)
+        service = self.service(row.service)
+        if service.auth != "oauth2":
+            raise InvalidDefinition(f"connection {link} uses {service.auth}: it has no token "
+                                    "to refresh")
+        if row.status in (REVOKED, EXPIRED):
+            self._auth(row, service, {})  # raises the matching error
+        secrets = self._secrets(row)
+        if not secrets.get("access_token") and service.grant != "client_credentials":
+            raise not_connected(link, "not connected")
+        self.tokens.renew(link, self._renewal(row, service, secrets),
+                          seen_generation=row.generation, force=True)
+        return self.get(link)
+
+    def revoke(self, link: str) -> ConnectionInfo:
+        """Ask the provider to revoke the grant (when the service has a revoke URL), then
+        forget the tokens. The connection stays, with status `revoked`."""
+        row = self._row(link)
+        service = self.service(row.service)
+        secrets = self._secrets(row)
+        problem = None
+        if service.auth == "oauth2" and service.revoke_url:
+            token, hint = (secrets.get("refresh_token"), "refresh_token") \
+                if secrets.get("refresh_token") else (secrets.get("access_token"), "access_token")
+            if token:
+                try:
+                    oauth2.revoke(self.http.session, service, self._endpoints(row, service),
+                                  self._client(row, service, secrets), token, hint)
+                except oauth2.TokenEndpointError as e:
+                    problem = f"the provider's revoke URL failed ({e}); the tokens were " \
+                              "forgotten here anyway"
+        kept = {k: v for k, v in secrets.items() if k in ("client_secret",)}
+        self.store.update(link, secrets=kept, status=REVOKED, last_error=problem,
+                          expires_at=None, lifetime=None, failures=0, retry_at=None)
+        return self.get(link)
+
+    def test(self, link: str) -> TestResult:
+        """Check the connection works: a GET of the service's check URL when it has one, else
+        a token fresh enough to use."""
+        row = self._row(link)
+        service = self.service(row.service)
+        try:
+            if not service.check_url:
+                self.auth(link)
+                return TestResult(True, "credentials are in place (the service has no check "
+                                        "URL to try them on)")
+            url = fill(service.check_url, self._values(self._row(link), service))
+            response = self.request(link, "GET", url)
+        except ConnectionsError as e:
+            return TestResult(False, str(e))
+        if response.ok:
+            return TestResult(True, f"GET {_path(url)} answered HTTP {response.status_code}",
+                              response.status_code)
+        return TestResult(False, f"GET {_path(url)} answered HTTP {response.status_code}",
+                          response.status_code)
+
+
+def _path(url: str) -> str:
+    from .http import redact_url
+
+    return redact_url(url)
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return " (see `sluice connections list`)" if known else \
+        " (there are no connections yet: `sluice connections create`)"
+

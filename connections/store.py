@@ -1,0 +1,481 @@
+"""Where services and connections live: one SQLite file, secrets sealed, one transaction per change.
+
+The file is `$SLUICE_HOME/sluice.db`, else `sluice.db` in the user's data directory. It runs in WAL
+mode with full sync, so a killed process or a full disk leaves either the old row or the new one.
+Plain columns hold only what `sluice connections show` may print; every secret (client secret,
+password, API key, tokens, RSA key) sits in one sealed blob per row (see secrets.py).
+
+A connection row also carries its refresh lease (`lease_owner`, `lease_until`): the one process
+and thread allowed to refresh its tokens right now. A lease ends when its holder saves, when it
+expires, or at once when its holder is a process of this machine that no longer runs.
+
+`Store` is the interface the rest of the package uses; a server database could stand in for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import SecretKeyError, StoreError
+from .secrets import KeyRing, KeySource, generate_key, key_from_text, key_id
+
+DB_FILE = "sluice.db"
+HOME_ENV = "SLUICE_HOME"
+
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE services (
+        name TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        secrets BLOB,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE connections (
+        link_name TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        service TEXT NOT NULL,
+        client_id TEXT,
+        scopes TEXT NOT NULL DEFAULT '[]',
+        params TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        last_error TEXT,
+        secrets BLOB,
+        token_type TEXT,
+        expires_at REAL,
+        lifetime REAL,
+        generation INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        retry_at REAL,
+        lease_owner TEXT,
+        lease_until REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        last_used_at REAL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Columns a caller may change with update(); the others are the store's own business.
+_EDITABLE = {"display_name", "client_id", "scopes", "params", "status", "last_error", "token_type",
+             "expires_at", "lifetime", "failures", "retry_at", "last_used_at"}
+
+
+def default_home(environ=os.environ) -> Path:
+    """$SLUICE_HOME, else the platform's per-user data directory."""
+    if environ.get(HOME_ENV):
+        return Path(environ[HOME_ENV]).expanduser()
+    if sys.platform == "win32":
+        base = Path(environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "sluice"
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    link_name: str
+    display_name: str
+    service: str
+    status: str
+    created_at: float
+    updated_at: float
+    client_id: str | None = None
+    scopes: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict)
+    last_error: str | None = None
+    sealed: bytes | None = field(default=None, repr=False)
+    token_type: str | None = None
+    expires_at: float | None = None
+    lifetime: float | None = None
+    generation: int = 0
+    failures: int = 0
+    retry_at: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    last_used_at: float | None = None
+
+    @classmethod
+    def from_sql(cls, row: sqlite3.Row) -> "ConnectionRow":
+        values = dict(row)
+        values["scopes"] = tuple(json.loads(values["scopes"]))
+        values["params"] = json.loads(values["params"])
+        values["sealed"] = values.pop("secrets")
+        return cls(**values)
+
+
+def lease_holder() -> str:
+    """Who is refreshing: host, process and thread."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _holder_is_gone(owner: str) -> bool:
+    """True when `owner` names a process of this machine that has ended."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+class Store:
+    """The SQLite store. Safe to share between threads (each gets its own SQLite connection)."""
+
+    def __init__(self, path: str | os.PathLike, *, keys: KeySource | None = None,
+                 clock=time.time):
+        self.path = Path(path)
+        self.clock = clock
+        self._keys = keys or KeySource(self.path.parent)
+        self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as e:
+            raise StoreError(f"cannot make the folder {self.path.parent}: {e.strerror}") from None
+        self._migrate()
+        self._keyring, self._key_problem = self._load_keys()
+
+    @classmethod
+    def open(cls, home: str | os.PathLike | None = None, *, clock=time.time) -> "Store":
+        home = Path(home) if home is not None else default_home()
+        return cls(home / DB_FILE, keys=KeySource(home), clock=clock)
+
+    # ------------------------------------------------------------------ SQLite plumbing
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                     check_same_thread=False)
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA busy_timeout = 30000")
+                if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                    raise StoreError(f"{self.path}: cannot use WAL mode on this file system")
+                db.execute("PRAGMA synchronous = FULL")
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"cannot open the store {self.path}: {e}") from None
+            if os.name == "posix":
+                os.chmod(self.path, 0o600)
+            self._local.db = db
+            with self._guard:
+                self._all_connections.append(db)
+        return db
+
+    @contextmanager
+    def _transaction(self):
+        """One write transaction; nothing of it stays unless all of it does."""
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"the store {self.path} is busy or read-only: {e}") from None
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.DatabaseError):
+                raise StoreError(f"the store {self.path} could not save: {e} "
+                                 "(nothing was changed)") from None
+            raise
+
+    def _read(self, sql: str, args=()) -> list[sqlite3.Row]:
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot read the store {self.path}: {e}") from None
+
+    def close(self) -> None:
+        with self._guard:
+            for db in self._all_connections:
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+            self._all_connections.clear()
+        self._local = threading.local()
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            has_meta = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            version = 0
+            if has_meta:
+                row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"the store {self.path} was written by a newer Sluice (schema "
+                                 f"{version}, this one knows {SCHEMA_VERSION}): upgrade Sluice")
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            if version != SCHEMA_VERSION:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                           (str(SCHEMA_VERSION),))
+
+    def schema_version(self) -> int:
+        return int(self._read("SELECT value FROM meta WHERE key = 'schema_version'")[0][0])
+
+    # ------------------------------------------------------------------ keys
+
+    def _load_keys(self) -> tuple[KeyRing | None, str | None]:
+        """The key ring, or why there is none. A key problem does not stop the store from
+        opening: listing works, and whatever needs a secret raises SecretKeyError."""
+        row = self._read("SELECT value FROM meta WHERE key = 'key_id'")
+        try:
+            if not row:
+                key = self._keys.load(create=True)
+                with self._transaction() as db:
+                    db.execute("INSERT OR IGNORE INTO meta VALUES ('key_id', ?)", (key_id(key),))
+                self._keys.discard_pending()
+                return self._check_key(key)
+            key = self._keys.load(create=False)
+        except SecretKeyError as e:
+            return None, str(e)
+        return self._check_key(key)
+
+    def _check_key(self, key: bytes) -> tuple[KeyRing | None, str | None]:
+        expected = self._read("SELECT value FROM meta WHERE key = 'key_id'")[0][0]
+        if key_id(key) == expected:
+            self._keys.discard_pending()
+            return KeyRing(key), None
+        pending = self._keys.load_pending()
+        if pending is not None and key_id(pending) == expected:
+            # A rotation committed its transaction but died before replacing the key file.
+            self._keys.commit_pending()
+            return KeyRing(pending), None
+        return None, (f"the secret key from {self._keys.describe()} (id {key_id(key)}) is not "
+                      f"the one this store's secrets were encrypted with (id {expected}): use "
+                      "the original key, or run `sluice connections rotate-key "
+                      "--discard-unreadable` to start over with this one (every connection "
+                      "will need connecting again)")
+
+    @property
+    def key_problem(self) -> str | None:
+        return self._key_problem
+
+    def _ring(self) -> KeyRing:
+        if self._keyring is None:
+            raise SecretKeyError(self._key_problem or "no secret key")
+        return self._keyring
+
+    def seal(self, secrets: dict, where: str) -> bytes:
+        return self._ring().seal(secrets, where)
+
+    def unseal(self, blob: bytes | None, where: str) -> dict:
+        return {} if blob is None else self._ring().open(blob, where)
+
+    def rotate_key(self, new_key_text: str | None = None) -> str:
+        """Re-encrypt every secret under a new key in one transaction; return the new key's id.
+        With the key in a file, a new file replaces it (crash-safe: see _check_key). With the key
+        in the environment, `new_key_text` is the new key, which the caller must then set."""
+        ring = self._ring()
+        if self._keys.from_environment:
+            if not new_key_text:
+                raise SecretKeyError("the key comes from SLUICE_SECRET_KEY: give the new key "
+                                     "(--new-key-env VAR) and set SLUICE_SECRET_KEY to it after")
+            new_key = key_from_text(new_key_text)
+        else:
+            text = new_key_text or generate_key()
+            new_key = key_from_text(text)
+            self._keys.write_pending(text)
+        new_ring = KeyRing(new_key)
+        try:
+            with self._transaction() as db:
+                for table, key in (("services", "name"), ("connections", "link_name")):
+                    for row in db.execute(f"SELECT {key}, secrets FROM {table} "
+                                          "WHERE secrets IS NOT NULL").fetchall():
+                        where = f"{table[:-1]}:{row[0]}"
+                        blob = new_ring.seal(ring.open(row[1], where), where)
+                        db.execute(f"UPDATE {table} SET secrets = ? WHERE {key} = ?",
+                                   (blob, row[0]))
+                db.execute("UPDATE meta SET value = ? WHERE key = 'key_id'", (key_id(new_key),))
+        except BaseException:
+            self._keys.discard_pending()
+            raise
+        if not self._keys.from_environment:
+            self._keys.commit_pending()
+        self._keyring, self._key_problem = new_ring, None
+        return key_id(new_key)
+
+    def discard_unreadable(self) -> list[str]:
+        """Adopt the key in use, dropping every secret it cannot open. Returns the names of the
+        connections and services that lost their secrets."""
+        key = self._keys.load(create=True)
+        ring = KeyRing(key)
+        lost = []
+        now = self.clock()
+        with self._transaction() as db:
+            for table, key_col in (("services", "name"), ("connections", "link_name")):
+                for row in db.execute(f"SELECT {key_col}, secrets FROM {table} "
+                                      "WHERE secrets IS NOT NULL").fetchall():
+                    try:
+                        ring.open(row[1], f"{table[:-1]}:{row[0]}")
+                    except SecretKeyError:
+                        lost.append(row[0])
+                        if table == "connections":
+                            db.execute(
+                                "UPDATE connections SET secrets = NULL, status = 'not connected',"
+                                " last_error = 'its secrets were lost with the old key', "
+                                "expires_at = NULL, updated_at = ? WHERE link_name = ?",
+                                (now, row[0]))
+                        else:
+                            db.execute("UPDATE services SET secrets = NULL WHERE name = ?",
+                                       (row[0],))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'key_id'", (key_id(key),))
+        self._keyring, self._key_problem = ring, None
+        return lost
+
+    # ------------------------------------------------------------------ services
+
+    def custom_services(self) -> list[dict]:
+        return [json.loads(r[0]) for r in
+                self._read("SELECT definition FROM services ORDER BY name")]
+
+    def service_secrets(self, name: str) -> dict:
+        rows = self._read("SELECT secrets FROM services WHERE name = ?", (name,))
+        return self.unseal(rows[0][0], f"service:{name}") if rows else {}
+
+    def save_service(self, definition: dict, secrets: dict | None) -> None:
+        name = definition["name"]
+        blob = self.seal(secrets, f"service:{name}") if secrets else None
+        now = self.clock()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO services (name, definition, secrets, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "definition = excluded.definition, secrets = excluded.secrets, "
+                "updated_at = excluded.updated_at",
+                (name, json.dumps(definition), blob, now, now))
+
+    def delete_service(self, name: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM services WHERE name = ?", (name,)).rowcount > 0
+
+    # ------------------------------------------------------------------ connections
+
+    def connection(self, link: str) -> ConnectionRow | None:
+        rows = self._read("SELECT * FROM connections WHERE link_name = ?", (link,))
+        return ConnectionRow.from_sql(rows[0]) if rows else None
+
+    def connections(self) -> list[ConnectionRow]:
+        return [ConnectionRow.from_sql(r)
+                for r in self._read("SELECT * FROM connections ORDER BY link_name")]
+
+    def connections_of(self, service: str) -> list[str]:
+        return [r[0] for r in self._read(
+            "SELECT link_name FROM connections WHERE service = ? ORDER BY link_name", (service,))]
+
+    def secrets(self, row: ConnectionRow) -> dict:
+        return self.unseal(row.sealed, f"connection:{row.link_name}")
+
+    def insert(self, row: ConnectionRow, secrets: dict) -> ConnectionRow:
+        blob = self.seal(secrets, f"connection:{row.link_name}") if secrets else None
+        row = replace(row, sealed=blob)
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM connections WHERE link_name = ?",
+                          (row.link_name,)).fetchone():
+                raise StoreError(f"a connection named {row.link_name} already exists")
+            db.execute(
+                "INSERT INTO connections (link_name, display_name, service, client_id, scopes, "
+                "params, status, last_error, secrets, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.link_name, row.display_name, row.service, row.client_id,
+                 json.dumps(list(row.scopes)), json.dumps(row.params), row.status, row.last_error,
+                 blob, row.created_at, row.updated_at))
+        return row
+
+    def update(self, link: str, *, secrets: dict | None = None, new_tokens: bool = False,
+               release_lease: str | None = None, **columns) -> ConnectionRow:
+        """Change one connection in one transaction. `secrets` replaces the sealed blob;
+        `new_tokens` counts a new generation of tokens; `release_lease` ends that holder's lease."""
+        bad = set(columns) - _EDITABLE
+        if bad:
+            raise ValueError(f"not editable: {', '.join(sorted(bad))}")
+        sets, args = [], []
+        for name, value in columns.items():
+            if name in ("scopes", "params"):
+                value = json.dumps(list(value) if name == "scopes" else value)
+            sets.append(f"{name} = ?")
+            args.append(value)
+        if secrets is not None:
+            sets.append("secrets = ?")
+            args.append(self.seal(secrets, f"connection:{link}") if secrets else None)
+        if new_tokens:
+            sets.append("generation = generation + 1")
+        if release_lease is not None:
+            sets.append("lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END")
+            sets.append("lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END")
+            args += [release_lease, release_lease]
+        sets.append("updated_at = ?")
+        args.append(self.clock())
+        with self._transaction() as db:
+            changed = db.execute(f"UPDATE connections SET {', '.join(sets)} WHERE link_name = ?",
+                                 (*args, link)).rowcount
+            if not changed:
+                raise StoreError(f"no connection named {link}")
+            row = db.execute("SELECT * FROM connections WHERE link_name = ?", (link,)).fetchone()
+        return ConnectionRow.from_sql(row)
+
+    def touch(self, link: str, when: float) -> None:
+        """Note a use; a lost race or a busy store here is not worth failing a call for."""
+        try:
+            self._db().execute("UPDATE connections SET last_used_at = ? WHERE link_name = ?",
+                               (when, link))
+        except sqlite3.DatabaseError:
+            pass
+
+    def delete(self, link: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM connections WHERE link_name = ?",
+                              (link,)).rowcount > 0
+
+    # ------------------------------------------------------------------ refresh leases
+
+    def take_lease(self, link: str, holder: str, seconds: float) -> ConnectionRow | None:
+        """Take the refresh lease of `link` for `seconds` and return the row as it is now, or
+        None while someone else holds it."""
+        now = self.clock()
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM connections WHERE link_name = ?", (link,)).fetchone()
+            if row is None:
+                raise StoreError(f"no connection named {link}")
+            owner, until = row["lease_owner"], row["lease_until"]
+            if owner and owner != holder and until and until > now and not _holder_is_gone(owner):
+                return None
+            db.execute("UPDATE connections SET lease_owner = ?, lease_until = ? "
+                       "WHERE link_name = ?", (holder, now + seconds, link))
+            row = db.execute("SELECT * FROM connections WHERE link_name = ?", (link,)).fetchone()
+        return ConnectionRow.from_sql(row)
+
+    def release_lease(self, link: str, holder: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE connections SET lease_owner = NULL, lease_until = NULL "
+                       "WHERE link_name = ? AND lease_owner = ?", (link, holder))
