@@ -326,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     builtins.add_argument("--json", action="store_true", help="print as JSON")
     builtins.set_defaults(run=cmd_builtins)
 
+    from . import cli_connections
+
+    cli_connections.add_parser(sub)
+
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(run=cmd_version)
     return parser
@@ -343,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as e:
-        print(f"sluice {args.command}: {e}", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        print(f"sluice {command}: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

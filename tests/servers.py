@@ -211,7 +211,8 @@ class LocalProvider:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
 
     @property
@@ -361,6 +362,7 @@ class LocalProvider:
             if grant_type == "refresh_token" and b.gate is not None:
                 b.gate.wait(30)
                 if b.gate_abort:
+                    provider.counts["refresh_aborted"] += 1
                     return jsonify(error="server_error"), 500
             if b.token_delay:
                 time.sleep(b.token_delay)
@@ -401,7 +403,7 @@ class LocalProvider:
             given = request.headers.get("X-API-Key") or request.args.get("api_key") or ""
             auth = request.authorization
             if auth is not None and auth.type == "basic":
-                given = auth.username or auth.password or ""
+                given = auth.password or auth.username or ""
             if given not in provider.api_keys:
                 return jsonify(error="bad key"), 401
             return jsonify(ok=True)
@@ -421,7 +423,7 @@ class LocalProvider:
             provider.seen_headers.append(dict(request.headers))
             return jsonify(names=sorted(request.headers.keys()))
 
-        @app.get("/api/redirect")
+        @app.route("/api/redirect", methods=["GET", "POST"])
         def go_elsewhere():
             return redirect(request.args["to"], code=int(request.args.get("code", 302)))
 

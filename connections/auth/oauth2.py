@@ -115,7 +115,8 @@ def code_from_callback(pending: Pending, callback_url: str) -> tuple[str, dict]:
 
     params = dict(parse_qsl(urlsplit(callback_url.strip()).query))
     if "error" in params:
-        reason = params.get("error_description") or params["error"]
+        reason = params["error"] + (f" ({params['error_description']})"
+                                    if params.get("error_description") else "")
         raise AuthorizationDenied(f"the provider did not authorize: {reason}")
     if params.get("state") != pending.state:
         raise AuthorizationDenied("the redirect's state does not match the one this "
