@@ -38,7 +38,7 @@ def run_processes(home, count):
 @pytest.fixture
 def real_time(home, provider):
     """A connection on the real clock (other processes cannot share a fake one)."""
-    from conftest import CLIENT_SECRET, authorize, oauth2_service
+    from connect_helpers import CLIENT_SECRET, authorize, oauth2_service
 
     conns = Connections(Store.open(home), http=HttpClient(read_timeout=10))
     conns.add_service(oauth2_service(provider), client_secret=CLIENT_SECRET)

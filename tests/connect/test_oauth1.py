@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from connections import AuthorizationDenied, LoopbackListener, Service
-from conftest import authorize
+from connect_helpers import authorize
 
 CONSUMER_KEY, CONSUMER_SECRET = "consumer-key-1", "consumer-secret-8d2e"
 

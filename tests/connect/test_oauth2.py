@@ -13,7 +13,7 @@ from connections import (AuthFailed, AuthorizationDenied, ConnectionExpired, Con
                          HttpClient, LoopbackListener, NotConnected, Service, Store, StoreError)
 from connections.auth.oauth2 import DEFAULT_LIFETIME, TokenAuth
 from connections.tokens import margin
-from conftest import CLIENT_ID, CLIENT_SECRET, authorize, browse, oauth2_service
+from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, browse, oauth2_service
 
 
 def secrets_of(conns, link):

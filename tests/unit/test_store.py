@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from connect_helpers import database_bytes
 from connections import Connections, SecretKeyError, Store, StoreError
 from connections.secrets import KeySource, generate_key
 from connections.store import SCHEMA_VERSION, ConnectionRow
@@ -27,10 +28,6 @@ def row(link="crm", service="stripe", status="connected"):
                          status=status, created_at=1.0, updated_at=1.0)
 
 
-def on_disk(home) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(home.glob("sluice.db*")))
-
-
 def filled_store(home) -> Store:
     store = Store.open(home)
     store.insert(row(), dict(SECRETS))
@@ -44,7 +41,7 @@ def filled_store(home) -> Store:
 def test_no_secret_lies_in_the_database_files_in_plain_text(tmp_path):
     home = tmp_path / "home"
     store = filled_store(home)
-    data = on_disk(home)
+    data = database_bytes(home)
     assert b"CRM" in data  # the search does see plain columns
     for secret in list(SECRETS.values()) + ["svc-secret-99", "at-newer-5555"]:
         assert secret.encode() not in data, secret
@@ -117,7 +114,7 @@ def test_rotating_the_key_file_re_encrypts_everything(tmp_path):
     home = tmp_path / "home"
     store = filled_store(home)
     old_key = (home / "secret.key").read_text()
-    before = on_disk(home)
+    before = database_bytes(home)
     store.rotate_key()
     assert (home / "secret.key").read_text() != old_key
     assert not (home / "secret.key.new").exists()
@@ -127,7 +124,7 @@ def test_rotating_the_key_file_re_encrypts_everything(tmp_path):
     assert reopened.key_problem is None
     assert reopened.secrets(reopened.connection("crm"))["access_token"] == "at-newer-5555"
     assert reopened.service_secrets("custom") == {"client_secret": "svc-secret-99"}
-    assert on_disk(home) != before
+    assert database_bytes(home) != before
 
 
 def test_a_rotation_cut_off_after_its_commit_finishes_on_the_next_open(tmp_path, monkeypatch):

@@ -1,0 +1,73 @@
+"""Helpers for the connection tests: the local provider's service definition, a clock moved by
+hand, and a stand-in for the user's browser."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+
+from connections import LoopbackListener, Service
+
+CLIENT_ID, CLIENT_SECRET = "sluice-test-client", "client-secret-4f9a1c"
+
+
+class Clock:
+    """A clock the test moves by hand (tokens expire without waiting)."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+def oauth2_service(provider, name="local", **changes) -> Service:
+    fields = dict(name=name, auth="oauth2", title="Local provider",
+                  authorize_url=provider.url + "/oauth2/authorize",
+                  token_url=provider.url + "/oauth2/token",
+                  revoke_url=provider.url + "/oauth2/revoke",
+                  scopes=("read", "offline_access"), client_auth="basic", client_id=CLIENT_ID,
+                  api_base_url=provider.url + "/api", check_url=provider.url + "/api/me")
+    fields.update(changes)
+    return Service(**fields)
+
+
+def browse(url: str, results: list) -> threading.Thread:
+    """The user's browser: follow the authorization URL to the redirect, in the background."""
+
+    def go():
+        try:
+            results.append(requests.get(url, timeout=10))
+        except requests.RequestException as e:
+            results.append(e)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread
+
+
+def authorize(conns, link, *, timeout=10):
+    """Run the whole browser flow for `link` through a loopback listener."""
+    listener = LoopbackListener(0)
+    authorization = conns.begin_authorization(link, listener.redirect_uri)
+    pages: list = []
+    thread = browse(authorization.url, pages)
+    try:
+        return listener.wait(lambda url: conns.finish_authorization(authorization, url),
+                             timeout=timeout)
+    finally:
+        thread.join(10)
+
+
+def database_bytes(home) -> bytes:
+    """The store as it lies on disk: the database and its WAL."""
+    data = b""
+    for path in sorted(home.glob("sluice.db*")):
+        data += path.read_bytes()
+    return data
+
