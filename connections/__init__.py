@@ -13,7 +13,6 @@ from .errors import (AuthFailed, AuthorizationDenied, ConnectionExpired, Connect
                      UnknownConnection, UnknownService)
 from .facade import Connections, TestResult
 from .flows import Authorization, LoopbackListener, redirect_uri
-from .http import HttpClient, HttpError
 from .model import ConnectionInfo, Service
 from .store import Store, default_home
 
@@ -23,3 +22,12 @@ __all__ = [
     "LoopbackListener", "NotConnected", "SecretKeyError", "Service", "Store", "StoreError",
     "TestResult", "UnknownConnection", "UnknownService", "default_home", "redirect_uri",
 ]
+
+
+def __getattr__(name):
+    # The HTTP client pulls in requests: only when asked for (listing connections needs none).
+    if name in ("HttpClient", "HttpError"):
+        from . import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module 'connections' has no attribute {name!r}")

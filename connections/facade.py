@@ -14,20 +14,23 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from . import catalog
-from .auth import apikey, basic, oauth1, oauth2
 from .errors import (AuthFailed, ConnectionExpired, ConnectionsError, InvalidDefinition,
                      NotConnected, SecretKeyError, StoreError, UnknownConnection, UnknownService,
                      reconnect_hint)
-from .http import HttpClient
 from .model import (CONNECTED, EXPIRED, LINK_NAME, NOT_CONNECTED, REVOKED, ConnectionInfo,
                     Service, fill)
 from .store import ConnectionRow, Store
 from .tokens import Renewal, TokenKeeper, is_due, not_connected
+
+if TYPE_CHECKING:
+    import requests
+
+    from .auth import oauth2
+    from .http import HttpClient
 
 # How often at most `last used` is written for one connection (a write per call would be waste).
 TOUCH_EVERY = 60.0
@@ -44,15 +47,25 @@ class Connections:
     def __init__(self, store: Store | None = None, *, http: HttpClient | None = None,
                  clock=time.time, sleep=time.sleep, lease_seconds: float = 90.0):
         self.store = store if store is not None else Store.open()
-        self.http = http or HttpClient()
+        self._http = http
         self.clock = clock
-        self.tokens = TokenKeeper(self.store, self.http.session, clock=clock, sleep=sleep,
-                                  lease_seconds=lease_seconds)
+        self.tokens = TokenKeeper(self.store, lambda: self.http.session, clock=clock,
+                                  sleep=sleep, lease_seconds=lease_seconds)
         self._touched: dict[str, float] = {}
         self._touch_guard = threading.Lock()
 
+    @property
+    def http(self) -> "HttpClient":
+        """The HTTP client, made on first use (listing connections needs none)."""
+        if self._http is None:
+            from .http import HttpClient
+
+            self._http = HttpClient()
+        return self._http
+
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
         self.store.close()
 
     def __enter__(self):
@@ -200,6 +213,8 @@ class Connections:
         return dict(service.defaults, **row.params)
 
     def _client(self, row: ConnectionRow, service: Service, secrets: dict):
+        from .auth import oauth1, oauth2
+
         client_id = row.client_id or service.client_id
         if not client_id:
             raise InvalidDefinition(
@@ -220,7 +235,9 @@ class Connections:
                                    signature_method=service.signature_method)
         return oauth2.ClientCredentials(client_id=client_id, client_secret=client_secret)
 
-    def _endpoints(self, row: ConnectionRow, service: Service) -> oauth2.Endpoints:
+    def _endpoints(self, row: ConnectionRow, service: Service) -> "oauth2.Endpoints":
+        from .auth import oauth2
+
         values = self._values(row, service)
         token_url = fill(service.token_url, values)
         return oauth2.Endpoints(
@@ -255,6 +272,8 @@ class Connections:
 
     def _auth(self, row: ConnectionRow, service: Service, secrets: dict):
         """(auth callable, row, secrets it came from). Renews an OAuth 2.0 token that is due."""
+        from .auth import apikey, basic, oauth1, oauth2
+
         link = row.link_name
         if row.status == REVOKED:
             raise not_connected(link, "revoked")
@@ -280,10 +299,12 @@ class Connections:
                                              seen_generation=row.generation)
         return oauth2.TokenAuth(secrets["access_token"], service), row, secrets
 
-    def request(self, link: str, method: str, url: str, **kwargs) -> requests.Response:
+    def request(self, link: str, method: str, url: str, **kwargs) -> "requests.Response":
         """Send a request authenticated as connection `link` and return the response (any
         status). A URL with no scheme and host is taken relative to the service's API base.
         After a 401 an OAuth 2.0 token is renewed once and the request sent again."""
+        from .auth import oauth2
+
         row = self._row(link)
         service = self.service(row.service)
         secrets = self._secrets(row)
@@ -335,6 +356,8 @@ class Connections:
     def connect_direct(self, link: str) -> ConnectionInfo:
         """Connect what needs no browser: a client-credentials token, or Basic / API-key
         credentials checked against the service's check URL when it has one."""
+        from .auth import apikey, basic, oauth2
+
         row = self._row(link)
         service = self.service(row.service)
         secrets = self._secrets(row)
@@ -401,6 +424,8 @@ class Connections:
     def revoke(self, link: str) -> ConnectionInfo:
         """Ask the provider to revoke the grant (when the service has a revoke URL), then
         forget the tokens. The connection stays, with status `revoked`."""
+        from .auth import oauth2
+
         row = self._row(link)
         service = self.service(row.service)
         secrets = self._secrets(row)

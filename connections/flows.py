@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
 
-from .auth import oauth1, oauth2
 from .errors import AuthFailed, AuthorizationDenied, ConnectionsError
 from .model import CONNECTED, ConnectionInfo, Service
 from .store import ConnectionRow
@@ -47,6 +46,8 @@ def begin(conns, row: ConnectionRow, service: Service, redirect: str) -> Authori
     if not service.needs_browser:
         raise ConnectionsError(f"connection {row.link_name} needs no browser: "
                                f"sluice connections connect {row.link_name} checks and stores it")
+    from .auth import oauth1, oauth2
+
     secrets = conns._secrets(row)
     client = conns._client(row, service, secrets)
     if service.auth == "oauth1":
@@ -62,6 +63,8 @@ def begin(conns, row: ConnectionRow, service: Service, redirect: str) -> Authori
 
 def finish(conns, authorization: Authorization, callback_url: str) -> ConnectionInfo:
     """Check the redirect, trade it for tokens and store them."""
+    from .auth import oauth1, oauth2
+
     link = authorization.link
     row = conns._row(link)
     service = conns.service(row.service)

@@ -22,11 +22,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .auth import oauth2
 from .errors import AuthFailed, ConnectionExpired, NotConnected, reconnect_hint
 from .model import CONNECTED, EXPIRED, Service
 from .store import ConnectionRow, Store, lease_holder
+
+if TYPE_CHECKING:
+    from .auth import oauth2
 
 MAX_MARGIN = 60.0
 MAX_BACKOFF = 300.0
@@ -56,10 +59,10 @@ class Renewal:
 
 
 class TokenKeeper:
-    def __init__(self, store: Store, session, *, clock=time.time, sleep=time.sleep,
+    def __init__(self, store: Store, session_factory, *, clock=time.time, sleep=time.sleep,
                  lease_seconds: float = 90.0, wait_seconds: float = 120.0):
         self.store = store
-        self.session = session
+        self.session_factory = session_factory  # the shared requests session, made on demand
         self.clock = clock
         self.sleep = sleep
         self.lease_seconds = lease_seconds
@@ -113,6 +116,8 @@ class TokenKeeper:
 
     def _refresh(self, link: str, row: ConnectionRow, secrets: dict, renewal: Renewal,
                  holder: str) -> tuple[ConnectionRow, dict]:
+        from .auth import oauth2
+
         service = renewal.service
         client_credentials = service.grant == "client_credentials"
         refresh_token = secrets.get("refresh_token")
@@ -124,27 +129,29 @@ class TokenKeeper:
                                     link=link)
         try:
             if client_credentials:
-                token = oauth2.client_credentials(self.session, service, renewal.endpoints,
+                token = oauth2.client_credentials(self.session_factory(), service, renewal.endpoints,
                                                   renewal.client, renewal.scopes)
             else:
-                token = oauth2.refresh(self.session, service, renewal.endpoints, renewal.client,
+                token = oauth2.refresh(self.session_factory(), service, renewal.endpoints, renewal.client,
                                        refresh_token)
         except oauth2.TokenEndpointError as e:
             return self._failed(link, row, secrets, e, holder)
         return self.save(link, secrets, token, service, holder=holder)
 
-    def save(self, link: str, secrets: dict, token: oauth2.Token, service: Service, *,
+    def save(self, link: str, secrets: dict, token: "oauth2.Token", service: Service, *,
              holder: str | None = None, extra_params: dict | None = None
              ) -> tuple[ConnectionRow, dict]:
         """Store a token that just arrived (one transaction), keeping the old refresh token
         when the answer has none."""
+        from .auth.oauth2 import DEFAULT_LIFETIME
+
         row = self.store.connection(link)
         now = self.clock()
         renewed = dict(secrets, access_token=token.access_token)
         if token.refresh_token:
             renewed["refresh_token"] = token.refresh_token
         can_renew = bool(renewed.get("refresh_token")) or service.grant == "client_credentials"
-        lifetime = token.expires_in or (oauth2.DEFAULT_LIFETIME if can_renew else None)
+        lifetime = token.expires_in or (DEFAULT_LIFETIME if can_renew else None)
         params = dict(row.params, **token.fields, **(extra_params or {}))
         columns = dict(status=CONNECTED, last_error=None, failures=0, retry_at=None,
                        expires_at=now + lifetime if lifetime else None, lifetime=lifetime,
@@ -155,7 +162,7 @@ class TokenKeeper:
                                 **columns)
         return row, renewed
 
-    def _failed(self, link, row, secrets, error: oauth2.TokenEndpointError, holder):
+    def _failed(self, link, row, secrets, error: "oauth2.TokenEndpointError", holder):
         now = self.clock()
         failures = row.failures + 1
         if error.grant_refused:
