@@ -30,6 +30,26 @@ _SENSITIVE = re.compile(r"token|secret|password|passwd|key|sig|code|auth|session
                         re.IGNORECASE)
 
 
+class _RedactQueries(logging.Filter):
+    """urllib3 logs each request line, query string and all; hide credential-like values."""
+
+    _QUERY = re.compile(r"([?&])([^=&\s\"]+)=([^&\s\"]*)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._QUERY.sub(
+            lambda m: f"{m.group(1)}{m.group(2)}=***" if _SENSITIVE.search(m.group(2))
+            else m.group(0), message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_redacting = _RedactQueries()
+for _name in ("urllib3.connectionpool", "requests"):
+    logging.getLogger(_name).addFilter(_redacting)
+
+
 class HttpError(ConnectionsError):
     """The request did not produce a response: unreachable, timed out, too large, looping."""
 

@@ -55,7 +55,7 @@ class Service:
     authorize_params: dict = field(default_factory=dict)
     token_params: dict = field(default_factory=dict)
     token_headers: dict = field(default_factory=dict)
-    client_auth: str = "body"
+    client_auth: str = "basic"  # RFC 6749 2.3.1: every server must take the Basic header
     pkce: bool = True
     token_in: str = "header"
     token_name: str = "Authorization"

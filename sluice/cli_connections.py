@@ -431,7 +431,7 @@ def add_parser(sub) -> None:
     p.add_argument("--scope-separator", metavar="SEP", help="between scopes (default: space)")
     p.add_argument("--client-auth", choices=["basic", "body"],
                    help="send client credentials in a Basic header or in the body "
-                        "(default: body)")
+                        "(default: basic)")
     p.add_argument("--no-pkce", action="store_true", help="do not send a PKCE challenge")
     p.add_argument("--param", action="append", metavar="KEY=VALUE",
                    help="an extra authorization parameter (access_type=offline, ...)")

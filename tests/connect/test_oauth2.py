@@ -348,7 +348,14 @@ def test_a_built_in_service_needs_the_apps_client_id(conns):
         conns.begin_authorization("drive", "http://127.0.0.1:8765/callback")
 
 
-def test_reprs_and_errors_hold_no_secret(connected, provider, clock):
+def test_reprs_errors_and_logs_hold_no_secret(connected, provider, clock, caplog):
+    caplog.set_level("DEBUG")
+    connected.add_service(oauth2_service(provider, name="inquery", token_in="query",
+                                         token_name="access_token"),
+                          client_secret=CLIENT_SECRET)
+    connected.create("q", "inquery")
+    authorize(connected, "q")
+    assert connected.request("q", "GET", "/me-query").status_code == 200
     texts = [repr(connected.get("crm")), repr(connected.list()), connected.snippet("crm"),
              repr(connected.store.connection("crm")), repr(connected.auth("crm"))]
     provider.revoke_all()
@@ -357,6 +364,12 @@ def test_reprs_and_errors_hold_no_secret(connected, provider, clock):
         connected.request("crm", "GET", "/me")
     texts.append(str(caught.value))
     texts.append(repr(connected.get("crm")))
+    # the client side's logs (the provider's own logs, in this process too, are not ours)
+    ours = ("connections", "urllib3", "requests", "authlib.integrations", "authlib.oauth2.client",
+            "authlib.oauth1.client", "authlib.oauth2.rfc7636", "authlib.common")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(ours))
+    texts.append(logged)
+    assert "/api/me-query?access_token=***" in logged  # the log does show requests
     joined = "\n".join(texts)
     for secret in provider.all_secrets() | {CLIENT_SECRET}:
         assert secret not in joined
