@@ -55,7 +55,21 @@ def runtime_group() -> None:
           f"(target <= 1 ms)")
 
 
-GROUPS = {"parse": parse_group, "runtime": runtime_group}
+def connections_group() -> None:
+    from bench import connections_bench as cb
+
+    r = cb.request_overhead()
+    print(f"connections: GETs to a loopback server (best of 25 interleaved rounds of "
+          f"{r['calls']})")
+    print(f"  via an OAuth 2.0 connection {r['oauth_us']:7.0f} us per call   "
+          f"{r['oauth_ratio']:.2f}x")
+    print(f"  via an API-key connection   {r['key_us']:7.0f} us per call   "
+          f"{r['key_ratio']:.2f}x")
+    print(f"  plain requests.Session.get  {r['plain_us']:7.0f} us per call   1.00x "
+          "(the header set by hand)")
+
+
+GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group}
 
 
 def main(argv: list[str]) -> int:

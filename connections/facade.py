@@ -11,6 +11,7 @@ errors are the typed ones of errors.py with the secrets taken out.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class Connections:
         self.tokens = TokenKeeper(self.store, lambda: self.http.session, clock=clock,
                                   sleep=sleep, lease_seconds=lease_seconds)
         self._touched: dict[str, float] = {}
+        self._service_cache: dict[str, Service] = {}
         self._touch_guard = threading.Lock()
 
     @property
@@ -82,13 +84,22 @@ class Connections:
         return [s for s in found if not search or s.matches(search)]
 
     def _custom_services(self) -> list[Service]:
-        return [Service.from_dict(d) for d in self.store.custom_services()]
+        return [self._parsed(d) for d in self.store.custom_services()]
+
+    def _parsed(self, definition: str) -> Service:
+        """A custom service from its stored JSON, parsed once per text (calls look services up
+        all the time; the store stays the source of truth)."""
+        service = self._service_cache.get(definition)
+        if service is None:
+            service = Service.from_dict(json.loads(definition))
+            self._service_cache[definition] = service
+        return service
 
     def service(self, name: str) -> Service:
         wanted = name.lower()
-        for service in self._custom_services():
-            if service.name == wanted:
-                return service
+        definition = self.store.custom_service(wanted)
+        if definition is not None:
+            return self._parsed(definition)
         found = catalog.find_builtin(wanted)
         if found is None:
             raise UnknownService(f"no service named {name}: see `sluice connections services`")

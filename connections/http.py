@@ -151,8 +151,9 @@ class HttpClient:
                             f"({type(e).__name__})") from None
         finally:
             response.close()
-        log.debug("%s %s -> %s in %.0f ms", method, redact_url(url), response.status_code,
-                  (time.monotonic() - started) * 1000)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s in %.0f ms", method, redact_url(url), response.status_code,
+                      (time.monotonic() - started) * 1000)
         return response
 
     def _timeout_text(self, kwargs) -> str:

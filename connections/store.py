@@ -355,9 +355,13 @@ class Store:
 
     # ------------------------------------------------------------------ services
 
-    def custom_services(self) -> list[dict]:
-        return [json.loads(r[0]) for r in
-                self._read("SELECT definition FROM services ORDER BY name")]
+    def custom_services(self) -> list[str]:
+        """The definitions (JSON texts) of the custom services, by name."""
+        return [r[0] for r in self._read("SELECT definition FROM services ORDER BY name")]
+
+    def custom_service(self, name: str) -> str | None:
+        rows = self._read("SELECT definition FROM services WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
 
     def service_secrets(self, name: str) -> dict:
         rows = self._read("SELECT secrets FROM services WHERE name = ?", (name,))
