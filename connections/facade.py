@@ -328,6 +328,9 @@ class Connections:
                                              seen_generation=row.generation, force=True)
             auth = oauth2.TokenAuth(secrets["access_token"], service)
             response = self.http.request(method, url, auth=auth, **kwargs)
+        if row.status.startswith("error") and response.status_code < 400:
+            # whatever went wrong (a lost key since restored, a refused check) is mended
+            self.store.update(link, status=CONNECTED, last_error=None)
         self._touch(link)
         return response
 

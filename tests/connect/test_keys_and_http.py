@@ -53,6 +53,20 @@ def test_a_wrong_api_key_fails_connect_with_a_clear_status(conns, provider):
     assert conns.get("k").status == "error: GET " + provider.url + "/api/key answered HTTP 401"
 
 
+def test_a_connection_in_error_is_mended_by_a_call_that_works(conns, provider):
+    provider.basic_users["ops"] = "right-pass-1"
+    conns.add_service(basic_service(provider))
+    conns.create("intra", "intranet", username="ops", password="wrong-pass-1")
+    with pytest.raises(Exception, match="HTTP 401"):
+        conns.connect_direct("intra")
+    assert conns.get("intra").status.startswith("error: ")
+    conns.store.update("intra", secrets={"username": "ops", "password": "right-pass-1"})
+    assert conns.get("intra").status.startswith("error: ")
+    assert conns.request("intra", "GET", "/basic").status_code == 200
+    info = conns.get("intra")
+    assert info.status == "connected" and info.last_error is None
+
+
 def test_a_connection_without_credentials_is_not_connected(conns, provider):
     conns.add_service(basic_service(provider))
     conns.create("intra", "intranet")
