@@ -276,7 +276,12 @@ def cmd_version(args) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+CONNECTIONS_HELP = "set up and look after connections to services"
+
+
+def build_parser(with_connections: bool = True) -> argparse.ArgumentParser:
+    """The command line. Without `with_connections`, `connections` is listed but its many
+    actions are not built: that saves a run of a script most of its parser's start-up."""
     parser = argparse.ArgumentParser(
         prog="sluice",
         description="Run Deluge-style scripts anywhere, with named connections to "
@@ -326,9 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     builtins.add_argument("--json", action="store_true", help="print as JSON")
     builtins.set_defaults(run=cmd_builtins)
 
-    from . import cli_connections
+    if with_connections:
+        from . import cli_connections
 
-    cli_connections.add_parser(sub)
+        cli_connections.add_parser(sub)
+    else:
+        sub.add_parser("connections", help=CONNECTIONS_HELP)
 
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(run=cmd_version)
@@ -336,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(with_connections=bool(argv) and argv[0] == "connections")
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help

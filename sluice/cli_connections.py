@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from .cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from .cli import CONNECTIONS_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 
 class _Secrets:
@@ -382,7 +382,7 @@ def cmd_rotate_key(args) -> int:
 
 def add_parser(sub) -> None:
     conn = sub.add_parser(
-        "connections", help="set up and look after connections to services",
+        "connections", help=CONNECTIONS_HELP,
         description="Connections are named credentials for third-party services. An admin\n"
                     "creates one once; scripts use it by its link name:\n"
                     "    invokeurl [ url: \"...\" type: GET connection: \"LINK\" ]\n"
