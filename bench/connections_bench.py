@@ -38,9 +38,8 @@ def _server():
     return server
 
 
-def request_overhead(calls: int = 100, rounds: int = 25) -> dict:
-    import requests
-
+def _setup():
+    """A loopback server, and a store with an OAuth 2.0 and an API-key connection to it."""
     from connections import Connections, Service, Store
     from connections.auth.oauth2 import Token
 
@@ -57,8 +56,14 @@ def request_overhead(calls: int = 100, rounds: int = 25) -> dict:
     conns.add_service(Service(name="bench_key", auth="apikey", key_name="X-API-Key",
                               api_base_url=base))
     conns.create("key", "bench_key", api_key="bench-api-key")
+    return server, conns, base + "/items?page=1"
+
+
+def request_overhead(calls: int = 100, rounds: int = 25) -> dict:
+    import requests
+
+    server, conns, url = _setup()
     session = requests.Session()
-    url = base + "/items?page=1"
 
     def via_oauth():
         for _ in range(calls):
@@ -85,3 +90,58 @@ def request_overhead(calls: int = 100, rounds: int = 25) -> dict:
     conns.close()
     return {"calls": calls, **{f"{k}_us": v / calls * 1e6 for k, v in best.items()},
             "oauth_ratio": best["oauth"] / best["plain"], "key_ratio": best["key"] / best["plain"]}
+
+
+INVOKEURL_LOOP = """
+n = 0;
+for each i in items
+{
+    r = invokeurl
+    [
+        url: url
+        type: GET
+        connection: "oauth"
+    ];
+    n = n + r.size();
+}
+return n;
+"""
+
+
+def invokeurl_overhead(calls: int = 1000, rounds: int = 9) -> dict:
+    """`calls` invokeurl tasks through the OAuth 2.0 connection in one script, against the same
+    calls made by a Python loop over a plain requests.Session carrying the header."""
+    import requests
+
+    import runtime
+    from sluice.web import ConnectionsWeb
+
+    server, conns, url = _setup()
+    session = requests.Session()
+    engine = runtime.Runtime(limits=runtime.Limits(invokeurl=0, statements=0, time=0),
+                             services=runtime.Services.standard(web=ConnectionsWeb(conns)))
+    args = {"items": [0] * calls, "url": url}
+
+    def sluice():
+        result = engine.run(INVOKEURL_LOOP, args)
+        assert result.ok, result.error
+        return result.value
+
+    def plain():
+        n = 0
+        for _ in range(calls):
+            n += len(session.get(url, headers={"Authorization": "Bearer bench-access-token"},
+                                 timeout=40).json())
+        return n
+
+    assert sluice() == plain() == calls
+    best = {"sluice": float("inf"), "plain": float("inf")}
+    for _ in range(rounds):
+        for name, fn in (("sluice", sluice), ("plain", plain)):
+            started = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - started)
+    server.shutdown()
+    conns.close()
+    return {"calls": calls, "sluice_s": best["sluice"], "plain_s": best["plain"],
+            "ratio": best["sluice"] / best["plain"]}

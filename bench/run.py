@@ -67,6 +67,10 @@ def connections_group() -> None:
           f"{r['key_ratio']:.2f}x")
     print(f"  plain requests.Session.get  {r['plain_us']:7.0f} us per call   1.00x "
           "(the header set by hand)")
+    r = cb.invokeurl_overhead()
+    print(f"invokeurl: {r['calls']:,} calls through an OAuth 2.0 connection in one script "
+          f"{r['sluice_s'] * 1e3:.0f} ms; a Python loop over requests.Session "
+          f"{r['plain_s'] * 1e3:.0f} ms: {r['ratio']:.2f}x (target <= 1.15x)")
 
 
 GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group}

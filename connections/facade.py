@@ -11,6 +11,7 @@ errors are the typed ones of errors.py with the secrets taken out.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -310,24 +311,32 @@ class Connections:
                                              seen_generation=row.generation)
         return oauth2.TokenAuth(secrets["access_token"], service), row, secrets
 
-    def request(self, link: str, method: str, url: str, **kwargs) -> "requests.Response":
+    def request(self, link: str, method: str, url: str, *, mask_secrets: bool = False,
+                **kwargs) -> "requests.Response":
         """Send a request authenticated as connection `link` and return the response (any
         status). A URL with no scheme and host is taken relative to the service's API base.
-        After a 401 an OAuth 2.0 token is renewed once and the request sent again."""
+        After a 401 an OAuth 2.0 token is renewed once and the request sent again. With
+        `mask_secrets`, any of the connection's secrets the answer carries back (an echoing
+        server) is replaced by *** in its text and headers."""
         from .auth import oauth2
 
         row = self._row(link)
         service = self.service(row.service)
         secrets = self._secrets(row)
+        used = [secrets]
         url = self._absolute(url, row, service)
         auth, row, secrets = self._auth(row, service, secrets)
+        used.append(secrets)
         response = self.http.request(method, url, auth=auth, **kwargs)
         if response.status_code == 401 and service.auth == "oauth2" and (
                 secrets.get("refresh_token") or service.grant == "client_credentials"):
             row, secrets = self.tokens.renew(link, self._renewal(row, service, secrets),
                                              seen_generation=row.generation, force=True)
+            used.append(secrets)
             auth = oauth2.TokenAuth(secrets["access_token"], service)
             response = self.http.request(method, url, auth=auth, **kwargs)
+        if mask_secrets:
+            _mask(response, used)
         if row.status.startswith("error") and response.status_code < 400:
             # whatever went wrong (a lost key since restored, a refused check) is mended
             self.store.update(link, status=CONNECTED, last_error=None)
@@ -478,6 +487,52 @@ class Connections:
                               response.status_code)
         return TestResult(False, f"GET {_path(url)} answered HTTP {response.status_code}",
                           response.status_code)
+
+
+_TEXTUAL = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "html")
+
+
+def _mask(response, secrets_used: list[dict]) -> None:
+    """Replace the secrets in `secrets_used` (and their encoded forms) in the response's text
+    and headers. A binary body (a file) is left alone."""
+    values = set()
+    for secrets in secrets_used:
+        values |= _masked_forms(tuple(sorted(secrets.items())))
+    if not values:
+        return
+    kind = response.headers.get("content-type", "").lower()
+    content = response.content
+    if content and (not kind or any(t in kind for t in _TEXTUAL)):
+        for value in sorted(values, key=len, reverse=True):
+            encoded = value.encode()
+            if encoded in content:
+                content = content.replace(encoded, b"***")
+        response._content = content
+    for name, header in list(response.headers.items()):
+        masked = header
+        for value in values:
+            if value in masked:
+                masked = masked.replace(value, "***")
+        if masked != header:
+            response.headers[name] = masked
+
+
+@functools.lru_cache(maxsize=256)
+def _masked_forms(items: tuple) -> frozenset:
+    """Every form a secret may come back in: as is, URL-quoted, and in Basic credentials."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    secrets = dict(items)
+    plain = {v for v in secrets.values() if isinstance(v, str) and len(v) >= 4}
+    values = plain | {quote(v, safe="") for v in plain} | {quote_plus(v) for v in plain}
+    if secrets.get("username") is not None or secrets.get("password") is not None:
+        pair = f"{secrets.get('username') or ''}:{secrets.get('password') or ''}"
+        values.add(base64.b64encode(pair.encode()).decode())
+    if secrets.get("api_key"):
+        for pair in (f"{secrets['api_key']}:", f"sluice:{secrets['api_key']}"):
+            values.add(base64.b64encode(pair.encode()).decode())
+    return frozenset(values)
 
 
 def _path(url: str) -> str:

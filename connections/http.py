@@ -9,8 +9,10 @@ and log lines with credentials taken out.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+import urllib.request
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -58,16 +60,38 @@ class ResponseTooLarge(HttpError):
     pass
 
 
+class HttpTimeout(HttpError):
+    """No answer (or no connection) within the timeout."""
+
+
 class _Session(requests.Session):
-    """A session that never waits forever: authlib's clients post through it too."""
+    """A session that never waits forever (authlib's clients post through it too), and that
+    reads the proxy settings of the environment once instead of at every request (requests
+    scans the whole environment twice per call otherwise; .netrc is not consulted: credentials
+    come from connections only)."""
 
     def __init__(self, timeout):
         super().__init__()
         self.default_timeout = timeout
+        self.trust_env = False
+        self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+            "CURL_CA_BUNDLE") or True
+        self._environment_proxies = {k: v for k, v in urllib.request.getproxies().items()
+                                     if k != "no"}
+        self._no_proxy = urllib.request.getproxies().get("no")
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self.default_timeout)
+        if self._environment_proxies and "proxies" not in kwargs:
+            kwargs["proxies"] = self._proxies_for(url)
         return super().request(method, url, **kwargs)
+
+    def _proxies_for(self, url: str) -> dict:
+        host = urlsplit(url).hostname or ""
+        bypass = {"no": self._no_proxy} if self._no_proxy else {}
+        if urllib.request.proxy_bypass_environment(host, bypass):
+            return {}
+        return self._environment_proxies
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -111,10 +135,13 @@ class HttpClient:
         `auth` (a requests auth callable) is applied only while the URL stays on the first
         request's origin."""
         method = method.upper()
-        first_origin = origin(url)
+        first_origin = None
         history = []
         while True:
-            same_origin = origin(url) == first_origin
+            if first_origin is None:
+                first_origin, same_origin = origin(url), True
+            else:
+                same_origin = origin(url) == first_origin
             response = self._send_once(method, url, auth if same_origin else None,
                                        kwargs if same_origin else _without_credentials(kwargs),
                                        max_bytes)
@@ -137,8 +164,8 @@ class HttpClient:
             response = self.session.request(method, url, auth=auth, allow_redirects=False,
                                             stream=True, **kwargs)
         except requests.Timeout:
-            raise HttpError(f"{method} {redact_url(url)}: no answer in time "
-                            f"(timeout {self._timeout_text(kwargs)})") from None
+            raise HttpTimeout(f"{method} {redact_url(url)}: no answer in time "
+                              f"(timeout {self._timeout_text(kwargs)})") from None
         except requests.ConnectionError as e:
             raise HttpError(f"{method} {redact_url(url)}: cannot connect "
                             f"({_reason(e)})") from None

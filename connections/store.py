@@ -65,8 +65,20 @@ MIGRATIONS = [
         last_used_at REAL
     );
     """,
+    # 2: settings of the application (the SMTP server of sendmail), secrets sealed
+    """
+    CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        secrets BLOB,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Tables with a sealed `secrets` column, and the column naming their rows.
+SEALED_TABLES = (("services", "name"), ("connections", "link_name"), ("settings", "name"))
 
 # Columns a caller may change with update(); the others are the store's own business.
 _EDITABLE = {"display_name", "client_id", "scopes", "params", "status", "last_error", "token_type",
@@ -309,7 +321,7 @@ class Store:
         new_ring = KeyRing(new_key)
         try:
             with self._transaction() as db:
-                for table, key in (("services", "name"), ("connections", "link_name")):
+                for table, key in SEALED_TABLES:
                     for row in db.execute(f"SELECT {key}, secrets FROM {table} "
                                           "WHERE secrets IS NOT NULL").fetchall():
                         where = f"{table[:-1]}:{row[0]}"
@@ -333,7 +345,7 @@ class Store:
         lost = []
         now = self.clock()
         with self._transaction() as db:
-            for table, key_col in (("services", "name"), ("connections", "link_name")):
+            for table, key_col in SEALED_TABLES:
                 for row in db.execute(f"SELECT {key_col}, secrets FROM {table} "
                                       "WHERE secrets IS NOT NULL").fetchall():
                     try:
@@ -347,7 +359,7 @@ class Store:
                                 "expires_at = NULL, updated_at = ? WHERE link_name = ?",
                                 (now, row[0]))
                         else:
-                            db.execute("UPDATE services SET secrets = NULL WHERE name = ?",
+                            db.execute(f"UPDATE {table} SET secrets = NULL WHERE name = ?",
                                        (row[0],))
             db.execute("UPDATE meta SET value = ? WHERE key = 'key_id'", (key_id(key),))
         self._keyring, self._key_problem = ring, None
@@ -382,6 +394,27 @@ class Store:
     def delete_service(self, name: str) -> bool:
         with self._transaction() as db:
             return db.execute("DELETE FROM services WHERE name = ?", (name,)).rowcount > 0
+
+    # ------------------------------------------------------------------ settings
+
+    def setting(self, name: str) -> tuple[dict | None, dict]:
+        """(value, secrets) of a setting; (None, {}) when it is not set."""
+        rows = self._read("SELECT value, secrets FROM settings WHERE name = ?", (name,))
+        if not rows:
+            return None, {}
+        return json.loads(rows[0][0]), self.unseal(rows[0][1], f"setting:{name}")
+
+    def save_setting(self, name: str, value: dict, secrets: dict | None) -> None:
+        blob = self.seal(secrets, f"setting:{name}") if secrets else None
+        with self._transaction() as db:
+            db.execute("INSERT INTO settings (name, value, secrets, updated_at) VALUES "
+                       "(?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
+                       "secrets = excluded.secrets, updated_at = excluded.updated_at",
+                       (name, json.dumps(value), blob, self.clock()))
+
+    def delete_setting(self, name: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM settings WHERE name = ?", (name,)).rowcount > 0
 
     # ------------------------------------------------------------------ connections
 

@@ -765,6 +765,8 @@ class _Generator:
 
     def task_value(self, v):
         if type(v) is A.Name and v.name not in self.scope.variables:
+            if self.scope.kind == "body":  # a run argument of that name, else the word itself
+                return _at(_call(_attr(_name("A"), "get"), _const(v.name), _const(v.name)), v)
             return _at(_const(v.name), v)  # `type: GET`: a bare word is that word as text
         if type(v) is A.Tagged:
             return _at(_call("_Tagged", _const(v.tag), self.expr(v.value)), v)

@@ -16,12 +16,13 @@ DEFAULTS = {
     "time": 60.0,  # wall-clock seconds
     "invokeurl": 100,  # invokeurl (and getUrl/postUrl) calls
     "response_size": 5 * MB,  # bytes of one HTTP response
+    "http_timeout": 40.0,  # seconds one HTTP call may wait for its answer
     "info_size": 1 * MB,  # bytes of info output in all
     "collection_size": 1_000_000,  # elements in one list or map
     "text_size": 10_000_000,  # characters in one text
 }
-UNITS = {"time": "seconds", "response_size": "bytes", "info_size": "bytes",
-         "collection_size": "elements", "text_size": "characters"}
+UNITS = {"time": "seconds", "http_timeout": "seconds", "response_size": "bytes",
+         "info_size": "bytes", "collection_size": "elements", "text_size": "characters"}
 
 
 class Limits:
@@ -67,7 +68,7 @@ class Limits:
                 raise ValueError(f"--limit {item}: expected NAME=VALUE with NAME one of "
                                  f"{', '.join(DEFAULTS)}")
             try:
-                value = float(text) if name == "time" else int(text)
+                value = float(text) if name in ("time", "http_timeout") else int(text)
             except ValueError:
                 raise ValueError(f"--limit {item}: {text!r} is not a number") from None
             changes[name] = value

@@ -22,16 +22,19 @@ CHECK_EVERY = 1000  # statements between looks at the clock
 
 
 class Result:
-    """What a run gave: its return value, its info lines, its error (or None), and stats."""
+    """What a run gave: its return value, its info lines, its error (or None), stats, and notes
+    from its tasks for whoever runs it (not the script's output: "mail went to the outbox")."""
 
-    __slots__ = ("value", "info", "error", "statements", "duration")
+    __slots__ = ("value", "info", "error", "statements", "duration", "notes")
 
-    def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0):
+    def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0,
+                 notes=None):
         self.value = value
         self.info = info if info is not None else []
         self.error = error
         self.statements = statements
         self.duration = duration
+        self.notes = notes if notes is not None else []
 
     @property
     def ok(self) -> bool:
@@ -45,6 +48,7 @@ class Result:
             "error": None if self.error is None else self.error.to_dict(),
             "stats": {"statements": self.statements,
                       "duration_ms": round(self.duration * 1000, 3)},
+            "notes": list(self.notes),
         }
 
     def __repr__(self) -> str:
@@ -60,6 +64,7 @@ class RunContext:
         self.services = services
         self.args = args
         self.info_lines: list[str] = []
+        self.notes: list[str] = []
         self.info_bytes = 0
         self.on_info = on_info
         self.statements = 0
@@ -110,6 +115,10 @@ class RunContext:
         self.info_lines.append(text)
         if self.on_info is not None:
             self.on_info(text)
+
+    def note(self, text: str) -> None:
+        """A remark of a task for whoever runs the script (not part of its output)."""
+        self.notes.append(text)
 
     # -- the world
 
@@ -231,7 +240,7 @@ class Runtime:
         if error is not None and 0 < error.line <= len(compiled.source_lines):
             error.statement = compiled.source_lines[error.line - 1].strip()
         return Result(value if error is None else None, context.info_lines, error,
-                      context.statements, time.monotonic() - started)
+                      context.statements, time.monotonic() - started, context.notes)
 
 
 def _compile_error(e: Exception) -> bool:

@@ -37,16 +37,72 @@ DEFAULT_SETTINGS = {
 }
 
 
+class WebRequest:
+    """One HTTP request a task wants made. `data` is the body: a dict (form fields), text or
+    bytes; `files` are (field, file name, bytes, content type)."""
+
+    __slots__ = ("method", "url", "connection", "params", "data", "headers", "files")
+
+    def __init__(self, method: str, url: str, connection: str | None = None,
+                 params: dict | None = None, data=None, headers: dict | None = None,
+                 files: list | None = None):
+        self.method, self.url, self.connection = method, url, connection
+        self.params, self.data = params, data
+        self.headers = headers if headers is not None else {}
+        self.files = files if files is not None else []
+
+    def __repr__(self) -> str:
+        return f"WebRequest({self.method} {self.url}, connection={self.connection!r})"
+
+
+class WebAnswer:
+    """What came back: status, headers (names in lower case), the body as bytes."""
+
+    __slots__ = ("status", "headers", "content", "url")
+
+    def __init__(self, status: int, headers: dict, content: bytes, url: str = ""):
+        self.status, self.headers, self.content, self.url = status, headers, content, url
+
+
+class WebFailure(Exception):
+    """Raised by a Web when no answer came (unreachable, timed out, too large, the connection
+    cannot be used). The message is shown to the script as a catchable Deluge error."""
+
+    def __init__(self, message: str, *, kind: str = "failed"):
+        super().__init__(message)
+        self.kind = kind  # "timeout", "too_large", "connection", "failed"
+
+
+# What `web` and `mail` must offer (duck-typed; the sluice package has the real ones):
+#   web.send(request: WebRequest, *, timeout: float | None, max_bytes: int) -> WebAnswer,
+#       raising WebFailure when no answer came;
+#   mail.send(message: dict) -> str, a sentence for the run's notes (where the mail went), or "".
+
+
 class Services:
-    """Tasks by name, plus run settings. `Services().register("invokeurl", fn)`."""
+    """Tasks by name, plus run settings. `Services().register("invokeurl", fn)`.
+
+    `Services.standard(web=..., mail=...)` comes with the standard tasks registered
+    (invokeurl, getUrl, postUrl, sendmail) that use `web` and `mail`."""
 
     def __init__(self, tasks: dict[str, Callable] | None = None, *, timezone: str | None = None,
-                 settings: dict | None = None):
+                 settings: dict | None = None, web=None, mail=None):
         self._tasks: dict[str, Callable] = {}
         for name, fn in (tasks or {}).items():
             self.register(name, fn)
         self.timezone = timezone  # an IANA name such as "Asia/Kolkata"; None: the machine's
         self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+        self.web = web
+        self.mail = mail
+
+    @classmethod
+    def standard(cls, *, web=None, mail=None,
+                 **kwargs) -> "Services":
+        from .tasks import register_standard
+
+        services = cls(web=web, mail=mail, **kwargs)
+        register_standard(services)
+        return services
 
     def register(self, name: str, fn: Callable, *aliases: str) -> None:
         """Make task `name` (matched in any letter case) call `fn`."""
@@ -60,6 +116,7 @@ class Services:
         return sorted(self._tasks)
 
     def copy(self) -> "Services":
-        other = Services(timezone=self.timezone, settings=self.settings)
+        other = Services(timezone=self.timezone, settings=self.settings, web=self.web,
+                         mail=self.mail)
         other._tasks = dict(self._tasks)
         return other

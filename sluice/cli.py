@@ -206,8 +206,14 @@ def cmd_run(args) -> int:
     services = build_services(timezone=args.timezone)
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
-    result = engine.run(source, values, limits=limits, services=services, filename=str(path),
-                        on_info=on_info)
+    try:
+        result = engine.run(source, values, limits=limits, services=services,
+                            filename=str(path), on_info=on_info)
+    finally:
+        services.web.close()
+    if not args.json:
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if result.ok else EXIT_FAILED
@@ -234,8 +240,12 @@ def code_cache_dir() -> str:
 
 
 def build_services(timezone: str | None = None):
-    """The services a script run from the command line gets."""
+    """The services a script run from the command line gets: the standard tasks, HTTP through
+    the connections in $SLUICE_HOME, and mail through its SMTP settings (or its outbox)."""
     import runtime
+
+    from .mail import StoredMail
+    from .web import ConnectionsWeb
 
     if timezone:
         try:
@@ -245,7 +255,7 @@ def build_services(timezone: str | None = None):
         except Exception:
             raise UsageError(f"--timezone {timezone}: not a time zone name "
                              "(such as Europe/Paris)") from None
-    return runtime.Services(timezone=timezone)
+    return runtime.Services.standard(timezone=timezone, web=ConnectionsWeb(), mail=StoredMail())
 
 
 def cmd_builtins(args) -> int:
@@ -277,10 +287,12 @@ def cmd_version(args) -> int:
 
 
 CONNECTIONS_HELP = "set up and look after connections to services"
+MAIL_HELP = "the SMTP server sendmail uses"
+ADMIN_COMMANDS = ("connections", "mail")
 
 
-def build_parser(with_connections: bool = True) -> argparse.ArgumentParser:
-    """The command line. Without `with_connections`, `connections` is listed but its many
+def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
+    """The command line. Without `with_admin`, `connections` and `mail` are listed but their
     actions are not built: that saves a run of a script most of its parser's start-up."""
     parser = argparse.ArgumentParser(
         prog="sluice",
@@ -317,8 +329,9 @@ def build_parser(with_connections: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--args-json", metavar="FILE",
                      help="arguments as a JSON object in FILE ('-': standard input)")
     run.add_argument("--limit", action="append", metavar="NAME=VALUE",
-                     help="change a limit: statements, depth, time (seconds), invokeurl, "
-                          "response_size, info_size, collection_size, text_size; 0 lifts it")
+                     help="change a limit: statements, depth, time (seconds), invokeurl "
+                          "(calls), http_timeout (seconds), response_size (bytes), info_size, "
+                          "collection_size, text_size; 0 lifts it")
     run.add_argument("--timezone", metavar="ZONE",
                      help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
     run.add_argument("--json", action="store_true",
@@ -331,12 +344,14 @@ def build_parser(with_connections: bool = True) -> argparse.ArgumentParser:
     builtins.add_argument("--json", action="store_true", help="print as JSON")
     builtins.set_defaults(run=cmd_builtins)
 
-    if with_connections:
-        from . import cli_connections
+    if with_admin:
+        from . import cli_connections, cli_mail
 
         cli_connections.add_parser(sub)
+        cli_mail.add_parser(sub)
     else:
         sub.add_parser("connections", help=CONNECTIONS_HELP)
+        sub.add_parser("mail", help=MAIL_HELP)
 
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(run=cmd_version)
@@ -345,7 +360,7 @@ def build_parser(with_connections: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(with_connections=bool(argv) and argv[0] == "connections")
+    parser = build_parser(with_admin=bool(argv) and argv[0] in ADMIN_COMMANDS)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help

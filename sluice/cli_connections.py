@@ -399,13 +399,13 @@ def add_parser(sub) -> None:
                "  sluice connections connect crm          (prints the URL to open)\n"
                "  sluice connections snippet crm",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    conn.set_defaults(run=lambda args: _help(conn))
+    conn.set_defaults(run=lambda args: show_help(conn))
     cs = conn.add_subparsers(dest="action", metavar="ACTION")
 
     p = cs.add_parser("services", help="list built-in and custom services")
     p.add_argument("--search", metavar="TEXT", help="only services whose name or title has TEXT")
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.set_defaults(run=_guarded(cmd_services))
+    p.set_defaults(run=guarded(cmd_services))
 
     p = cs.add_parser("add-service", help="define a custom service",
                       description="Define a custom service. With no --client-secret-env, an "
@@ -449,11 +449,11 @@ def add_parser(sub) -> None:
     p.add_argument("--api-base-url", metavar="U", help="base of relative URLs in requests")
     p.add_argument("--check-url", metavar="U", help="a GET that succeeds when connected")
     p.add_argument("--replace", action="store_true", help="replace a custom service")
-    p.set_defaults(run=_guarded(cmd_add_service))
+    p.set_defaults(run=guarded(cmd_add_service))
 
     p = cs.add_parser("remove-service", help="remove a custom service no connection uses")
     p.add_argument("name", metavar="NAME")
-    p.set_defaults(run=_guarded(cmd_remove_service))
+    p.set_defaults(run=guarded(cmd_remove_service))
 
     p = cs.add_parser("create", help="create a connection to a service",
                       description="Create a connection. Basic and API-key connections are "
@@ -472,7 +472,7 @@ def add_parser(sub) -> None:
                    help="your app's client id, for a built-in OAuth service")
     p.add_argument("--client-secret-env", metavar="VAR",
                    help="environment variable with your app's client secret")
-    p.set_defaults(run=_guarded(cmd_create))
+    p.set_defaults(run=guarded(cmd_create))
 
     p = cs.add_parser("connect", help="authorize a connection",
                       description="OAuth: prints the authorization URL alone on a line (and "
@@ -487,7 +487,7 @@ def add_parser(sub) -> None:
                    help="no listener: paste the URL the browser was redirected to")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long to wait for the redirect (default 300)")
-    p.set_defaults(run=_guarded(cmd_connect))
+    p.set_defaults(run=guarded(cmd_connect))
 
     for name, help_text, fn in (("list", "list connections", cmd_list),
                                 ("show", "show one connection (never its secrets)", cmd_show)):
@@ -495,7 +495,7 @@ def add_parser(sub) -> None:
         if name == "show":
             p.add_argument("link", metavar="LINK")
         p.add_argument("--json", action="store_true", help="print as JSON")
-        p.set_defaults(run=_guarded(fn))
+        p.set_defaults(run=guarded(fn))
 
     for name, help_text, fn in (
             ("snippet", "print the invokeurl code that uses a connection", cmd_snippet),
@@ -505,11 +505,11 @@ def add_parser(sub) -> None:
             ("test", "check that a connection works", cmd_test)):
         p = cs.add_parser(name, help=help_text)
         p.add_argument("link", metavar="LINK")
-        p.set_defaults(run=_guarded(fn))
+        p.set_defaults(run=guarded(fn))
 
     p = cs.add_parser("redirect-url", help="print the redirect URL to register with a provider")
     p.add_argument("--port", type=int, metavar="P", help="the port connect will use")
-    p.set_defaults(run=_guarded(cmd_redirect_url))
+    p.set_defaults(run=guarded(cmd_redirect_url))
 
     p = cs.add_parser("rotate-key", help="re-encrypt every secret under a new key",
                       description="Re-encrypt every stored secret under a new key in one "
@@ -520,15 +520,15 @@ def add_parser(sub) -> None:
     p.add_argument("--discard-unreadable", action="store_true",
                    help="the old key is lost: adopt the current one and drop the secrets it "
                         "cannot open (those connections must be connected again)")
-    p.set_defaults(run=_guarded(cmd_rotate_key))
+    p.set_defaults(run=guarded(cmd_rotate_key))
 
 
-def _help(parser) -> int:
+def show_help(parser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
 
-def _guarded(command):
+def guarded(command, prefix: str = "sluice connections"):
     """`command`, with the connections package's errors turned into a message and exit 1."""
 
     def run(args) -> int:
@@ -537,7 +537,7 @@ def _guarded(command):
         try:
             return command(args)
         except ConnectionsError as e:
-            err(f"sluice connections {args.action}: {e}")
+            err(f"{prefix} {args.action}: {e}")
             return EXIT_FAILED
 
     return run

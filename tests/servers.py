@@ -207,6 +207,10 @@ class LocalProvider:
         self.temporary: dict[str, TemporaryCredential] = {}
         self.oauth1_tokens: dict[str, TokenCredential] = {}
         self.nonces: set = set()
+        self.campaigns: dict[str, dict] = {
+            "c1": {"id": "c1", "status": "sent", "emails_sent": 1250,
+                   "settings": {"title": "Autumn news", "subject_line": "What is new"}}}
+        self.members: dict[str, dict] = {}
         self.app = self._build()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                    request_handler=_QuietHandler)
@@ -265,6 +269,7 @@ class LocalProvider:
 
     def _build(self) -> Flask:
         app = Flask("sluice-test-provider")
+        app.json.sort_keys = False  # answers keep their order, as most APIs do
         provider = self
         server = AuthorizationServer(app, query_client=self.clients.get,
                                      save_token=self._save_token)
@@ -383,6 +388,28 @@ class LocalProvider:
             return jsonify(user=USER, client=current_token.client_id,
                            scope=current_token.scope)
 
+        # a small MailChimp: campaigns and audience members, behind the bearer token
+        @app.get("/api/3.0/campaigns/<campaign_id>")
+        @require_bearer()
+        def campaign(campaign_id):
+            if campaign_id not in provider.campaigns:
+                return jsonify(status=404, title="Resource Not Found",
+                               detail=f"The campaign {campaign_id} does not exist"), 404
+            return jsonify(provider.campaigns[campaign_id])
+
+        @app.post("/api/3.0/lists/<list_id>/members")
+        @require_bearer()
+        def add_member(list_id):
+            member = request.get_json(silent=True) or {}
+            email = member.get("email_address", "")
+            members = provider.members.setdefault(list_id, {})
+            if email in members:
+                return jsonify(status=400, title="Member Exists",
+                               detail=f"{email} is already a list member"), 400
+            members[email] = dict(member, id=hashlib.md5(email.encode()).hexdigest(),
+                                  list_id=list_id)
+            return jsonify(members[email])
+
         @app.get("/api/me-query")
         def me_query():
             with provider.lock:
@@ -415,8 +442,55 @@ class LocalProvider:
 
         @app.route("/api/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         def echo():
+            files = {k: [f.filename, f.read().decode("utf-8", "replace"), f.mimetype]
+                     for k, f in request.files.items()}
             return jsonify(method=request.method, args=request.args.to_dict(),
-                           form=request.form.to_dict(), json=request.get_json(silent=True))
+                           form=request.form.to_dict(), json=request.get_json(silent=True),
+                           body=request.get_data(as_text=True) if not files else "",
+                           content_type=request.content_type, files=files,
+                           header=request.headers.get("X-Test"))
+
+        @app.route("/api/echo-auth", methods=["GET", "POST"])
+        def echo_auth():  # a careless API that repeats the caller's credentials
+            return jsonify(authorization=request.headers.get("Authorization"),
+                           key=request.headers.get("X-API-Key"), query=request.args.to_dict()), \
+                200, {"X-Echo": request.headers.get("Authorization", "")}
+
+        @app.get("/api/status/<int:code>")
+        def status(code):
+            return jsonify(error={"code": code, "message": "as asked"}), code
+
+        @app.get("/api/text")
+        def text():
+            return "plain words", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+        @app.get("/api/latin1")
+        def latin1():
+            return "caf\u00e9".encode("latin-1"), 200, {"Content-Type":
+                                                        "text/plain; charset=iso-8859-1"}
+
+        @app.get("/api/array")
+        def array():
+            return jsonify([1, "two", {"three": 3}])
+
+        @app.get("/api/badjson")
+        def badjson():
+            return '{"unfinished": ', 200, {"Content-Type": "application/json"}
+
+        @app.get("/api/deepjson")
+        def deepjson():
+            return "[" * 100000 + "]" * 100000, 200, {"Content-Type": "application/json"}
+
+        @app.get("/api/file")
+        def file():
+            return b"%PDF-1.4 binary\x00\x01", 200, {
+                "Content-Type": "application/pdf",
+                "Content-Disposition": 'attachment; filename="report.pdf"'}
+
+        @app.get("/api/slow")
+        def slow():
+            time.sleep(float(request.args.get("s", "1")))
+            return jsonify(slow=True)
 
         @app.route("/api/headers", methods=["GET", "POST"])
         def headers():

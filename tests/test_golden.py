@@ -16,6 +16,7 @@ from runtime.values import to_plain
 
 SYNTAX = golden_chunks("syntax")
 RUN = golden_chunks("run")
+TASKS = golden_chunks("tasks")
 
 
 def _normalize(s: str) -> str:
@@ -80,6 +81,10 @@ def test_run(chunk):
     limits, args, services = _run_options(chunk)
     result = runtime.run(chunk.source, args, limits=limits, services=services,
                          filename=chunk.path.name)
+    _check_outcome(chunk, result)
+
+
+def _check_outcome(chunk, result):
     rendered = result.error.render() if result.error is not None else ""
     everything = rendered + "\n".join(result.info)
     assert "Traceback" not in everything and "File \"" not in everything
@@ -100,6 +105,70 @@ def test_run(chunk):
         expected = runtime.run(f"return {chunk.returns};")
         assert expected.ok, expected.error.render()
         assert _plain_json(result.value) == _plain_json(expected.value)
+
+
+class TaskWorld:
+    """The local provider and a store with one connection of each kind, for tasks chunks:
+    crm (OAuth 2.0), tw (OAuth 1.0a), intra (Basic), keyed (API key in a header)."""
+
+    def __init__(self, home):
+        from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, oauth2_service
+        from connections import Connections, HttpClient, Service, Store
+        from servers import LocalProvider
+
+        self.provider = p = LocalProvider()
+        p.add_client(CLIENT_ID, CLIENT_SECRET)
+        p.add_consumer("golden-consumer", "golden-consumer-secret")
+        p.basic_users["ops"] = "golden-basic-password"
+        p.api_keys.add("golden-api-key-123")
+        self.conns = c = Connections(Store.open(home), http=HttpClient(read_timeout=10))
+        c.add_service(oauth2_service(p), client_secret=CLIENT_SECRET)
+        c.create("crm", "local")
+        authorize(c, "crm")
+        c.add_service(Service(name="local1", auth="oauth1", client_id="golden-consumer",
+                              request_token_url=p.url + "/oauth1/request_token",
+                              authorize_url=p.url + "/oauth1/authorize",
+                              access_token_url=p.url + "/oauth1/access_token"),
+                      client_secret="golden-consumer-secret")
+        c.create("tw", "local1")
+        authorize(c, "tw")
+        c.add_service(Service(name="intranet", auth="basic"))
+        c.create("intra", "intranet", username="ops", password="golden-basic-password")
+        c.add_service(Service(name="keyed", auth="apikey", key_name="X-API-Key"))
+        c.create("keyed", "keyed", api_key="golden-api-key-123")
+        c.create("idle", "local")  # never connected
+        self.outbox = home / "outbox"
+
+    def services(self):
+        from sluice.mail import Outbox
+        from sluice.web import ConnectionsWeb
+
+        return runtime.Services.standard(timezone="UTC", web=ConnectionsWeb(self.conns),
+                                         mail=Outbox(self.outbox))
+
+    def close(self):
+        self.provider.stop()
+        self.conns.close()
+
+
+@pytest.fixture(scope="module")
+def task_world(tmp_path_factory):
+    world = TaskWorld(tmp_path_factory.mktemp("tasks") / "home")
+    yield world
+    world.close()
+
+
+@pytest.mark.parametrize("chunk", TASKS, ids=[c.id for c in TASKS])
+def test_tasks(chunk, task_world):
+    limits, args, _ = _run_options(chunk)
+    args = dict(args, api=task_world.provider.url + "/api")
+    result = runtime.run(chunk.source, args, limits=limits, services=task_world.services(),
+                         filename=chunk.path.name)
+    _check_outcome(chunk, result)
+    shown = "\n".join(result.info) + _plain_json(result.value) + (
+        result.error.render() if result.error else "") + "\n".join(result.notes)
+    for secret in task_world.provider.all_secrets():
+        assert secret not in shown, secret
 
 
 def test_enough_run_cases():

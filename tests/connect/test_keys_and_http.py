@@ -144,3 +144,33 @@ def test_relative_urls_need_a_base(conns, provider):
     conns.create("nb", "nobase", username="u", password="p")
     with pytest.raises(InvalidDefinition, match="not a full URL"):
         conns.request("nb", "GET", "/x")
+
+
+def test_proxies_from_the_environment_are_honoured(monkeypatch, provider):
+    import socketserver
+    import threading
+
+    seen = []
+
+    class Proxy(socketserver.StreamRequestHandler):
+        def handle(self):
+            seen.append(self.rfile.readline().decode().strip())
+            while self.rfile.readline().strip():
+                pass
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"
+                             b"proxied")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        client = HttpClient()
+        assert client.request("GET", "http://api.example.invalid/x?y=1").text == "proxied"
+        assert seen == ["GET http://api.example.invalid/x?y=1 HTTP/1.1"]
+        # hosts in NO_PROXY are reached directly
+        assert client.request("GET", provider.url + "/api/text").text == "plain words"
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
