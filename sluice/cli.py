@@ -278,6 +278,12 @@ def cmd_builtins(args) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(lambda line: print(line, flush=True), keep=args.keep)
+
+
 def cmd_version(args) -> int:
     print(f"sluice {__version__}")
     return EXIT_OK
@@ -352,6 +358,15 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
     else:
         sub.add_parser("connections", help=CONNECTIONS_HELP)
         sub.add_parser("mail", help=MAIL_HELP)
+
+    demo = sub.add_parser("demo", help="see a script call an API through a connection, offline",
+                          description="Start a local OAuth provider and API on 127.0.0.1, set "
+                                      "up a service and a connection to it in a throwaway store, "
+                                      "authorize it, run the example MailChimp scripts through "
+                                      "it, and clean up. Needs no network.")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the throwaway store and print where it is")
+    demo.set_defaults(run=cmd_demo)
 
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(run=cmd_version)

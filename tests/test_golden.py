@@ -114,7 +114,7 @@ class TaskWorld:
     def __init__(self, home):
         from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, oauth2_service
         from connections import Connections, HttpClient, Service, Store
-        from servers import LocalProvider
+        from sluice.provider import LocalProvider
 
         self.provider = p = LocalProvider()
         p.add_client(CLIENT_ID, CLIENT_SECRET)

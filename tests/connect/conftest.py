@@ -7,7 +7,7 @@ import pytest
 
 from connect_helpers import CLIENT_ID, CLIENT_SECRET, Clock, authorize, oauth2_service
 from connections import Connections, HttpClient, Store
-from servers import LocalProvider
+from sluice.provider import LocalProvider
 
 
 @pytest.fixture

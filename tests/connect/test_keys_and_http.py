@@ -8,7 +8,7 @@ import pytest
 from connections import (HttpClient, HttpError, InvalidDefinition, NotConnected, Service,
                          UnknownConnection, UnknownService)
 from connections.http import redact_url
-from servers import LocalProvider
+from sluice.provider import LocalProvider
 
 
 def basic_service(provider) -> Service:

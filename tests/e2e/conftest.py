@@ -20,11 +20,12 @@ def _command() -> list[str]:
 
 @pytest.fixture
 def sluice(tmp_path):
-    env = dict(os.environ, SLUICE_CACHE_DIR=os.environ.get("SLUICE_CACHE_DIR", str(tmp_path)),
-               NO_COLOR="1")
+    base_env = dict(os.environ, NO_COLOR="1", SLUICE_HOME=str(tmp_path / "sluice-home"),
+                    SLUICE_CACHE_DIR=os.environ.get("SLUICE_CACHE_DIR", str(tmp_path)))
 
-    def run(*args, input=None, cwd=None):
+    def run(*args, input=None, cwd=None, env=None):
         return subprocess.run(_command() + [str(a) for a in args], capture_output=True,
-                              text=True, input=input, cwd=cwd or tmp_path, env=env, timeout=60)
+                              text=True, input=input, cwd=cwd or tmp_path,
+                              env=dict(base_env, **(env or {})), timeout=60)
 
     return run

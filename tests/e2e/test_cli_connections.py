@@ -14,7 +14,7 @@ import requests
 
 from conftest import _command
 from connect_helpers import CLIENT_ID, CLIENT_SECRET, database_bytes
-from servers import LocalProvider
+from sluice.provider import LocalProvider
 
 CONSUMER_KEY, CONSUMER_SECRET = "consumer-key-e2e", "consumer-secret-e2e-771"
 

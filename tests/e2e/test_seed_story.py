@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from connect_helpers import CLIENT_ID, CLIENT_SECRET, database_bytes
-from servers import LocalProvider
+from sluice.provider import LocalProvider
 from test_cli_connections import Admin, free_port, read_url_line
 
 from conftest import ROOT

@@ -1,7 +1,12 @@
-"""Real servers on 127.0.0.1 for the connection tests: an OAuth 2.0 and OAuth 1.0a provider built
-from authlib's server side, and an API that checks Basic credentials, API keys, OAuth 1.0a
-signatures and bearer tokens. Tests steer it (token lifetime, rotation, denial, slowness,
-failures) and read its counters.
+"""A local OAuth provider and API on 127.0.0.1, for `sluice demo` and for the tests.
+
+The provider is authlib's server side (OAuth 2.0: authorization code with PKCE, refresh with
+rotation, client credentials, revocation; OAuth 1.0a: three legs, four signature methods) on a
+Flask app served by werkzeug in a thread. The API beside it checks Basic credentials, API keys,
+OAuth 1.0a signatures and bearer tokens, and has a small MailChimp (campaigns, audience members)
+and the odd endpoints tests need (slow, huge, broken answers). Tests steer it through
+`behaviour` (token lifetime, rotation, denial, slowness, failures) and read `counts`.
+Nothing here is meant to face a network: it binds to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import hmac
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -30,6 +36,9 @@ from flask import Flask, jsonify, redirect, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 USER = "alice"
+
+# authlib's server side announces an API change of its own (the code-challenge hook); not ours
+warnings.filterwarnings("ignore", message=".*'grant' parameter will become mandatory.*")
 
 
 class _QuietHandler(WSGIRequestHandler):
