@@ -117,7 +117,7 @@ def base_helpers() -> dict:
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
-        _concat_text=concat_text, _str=str)
+        _concat_text=concat_text, _str=str, _locals=locals)
     return helpers
 
 

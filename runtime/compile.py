@@ -56,8 +56,12 @@ MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
 LONG_TEXT = 100_000  # texts longer than this are measured against the run's text_size limit
 
 
-def compile_script(script: A.Script, source: str = "", filename: str = "<script>") -> Compiled:
-    gen = _Generator(script, filename)
+def compile_script(script: A.Script, source: str = "", filename: str = "<script>", *,
+                   repl: bool = False) -> Compiled:
+    """`repl`: for an interactive session: the body runs even when it is empty (a file of
+    functions would otherwise run its first one), and its variables are handed back through
+    `R.export` when it ends, however it ends."""
+    gen = _Generator(script, filename, repl=repl)
     module = gen.module()
     if gen.errors:
         raise StaticErrors(gen.errors, filename, source)
@@ -176,9 +180,10 @@ class _Scope:
 
 
 class _Generator:
-    def __init__(self, script: A.Script, filename: str):
+    def __init__(self, script: A.Script, filename: str, *, repl: bool = False):
         self.script = script
         self.filename = filename
+        self.repl = repl
         self.errors: list[tuple[int, int, str]] = []
         self.helpers: dict = base_helpers()  # what the code may name; the spec says how to
         self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
@@ -219,7 +224,7 @@ class _Generator:
         ]
         for f in script.functions:
             run_body.append(self.function(f))
-        if body_items or not script.functions:
+        if body_items or not script.functions or self.repl:
             run_body.append(self.body_function(body_items))
             entry = _call("__body")
         else:
@@ -253,6 +258,9 @@ class _Generator:
                                                    ctx=py.Load()))],
                 orelse=[]))
         body = prologue + self.block(items) + [py.Return(value=_const(None))]
+        if self.repl:  # hand the variables back, however the body ends
+            export = py.Expr(value=_call(_attr(_name("R"), "export"), _call("_locals")))
+            body = [py.Try(body=body, handlers=[], orelse=[], finalbody=[export])]
         return _function_def("__body", [], [py.Nonlocal(names=["__S", "__L"])] + body)
 
     def declared_returns(self) -> dict[str, str]:

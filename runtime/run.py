@@ -25,16 +25,17 @@ class Result:
     """What a run gave: its return value, its info lines, its error (or None), stats, and notes
     from its tasks for whoever runs it (not the script's output: "mail went to the outbox")."""
 
-    __slots__ = ("value", "info", "error", "statements", "duration", "notes")
+    __slots__ = ("value", "info", "error", "statements", "duration", "notes", "variables")
 
     def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0,
-                 notes=None):
+                 notes=None, variables=None):
         self.value = value
         self.info = info if info is not None else []
         self.error = error
         self.statements = statements
         self.duration = duration
         self.notes = notes if notes is not None else []
+        self.variables = variables  # the body's variables at its end, in an interactive session
 
     @property
     def ok(self) -> bool:
@@ -65,6 +66,7 @@ class RunContext:
         self.args = args
         self.info_lines: list[str] = []
         self.notes: list[str] = []
+        self.variables: dict | None = None  # set by export() in an interactive session
         self.info_bytes = 0
         self.on_info = on_info
         self.statements = 0
@@ -115,6 +117,10 @@ class RunContext:
         self.info_lines.append(text)
         if self.on_info is not None:
             self.on_info(text)
+
+    def export(self, names: dict) -> None:
+        """The body's variables at its end (an interactive session keeps them)."""
+        self.variables = {k[2:]: v for k, v in names.items() if k.startswith("v_")}
 
     def note(self, text: str) -> None:
         """A remark of a task for whoever runs the script (not part of its output)."""
@@ -181,11 +187,12 @@ class Runtime:
         """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors."""
         return self._compiled(source, filename)[0]
 
-    def _compiled(self, source, filename: str):
+    def _compiled(self, source, filename: str, interactive: bool = False):
         if not isinstance(source, str):  # a parsed dsl.Script
             from .compile import compile_script
 
-            compiled = compile_script(source, "", source.filename or filename)
+            compiled = compile_script(source, "", source.filename or filename,
+                                      repl=interactive)
             return compiled, compiled.make()
         key = source_key(source, filename)
         found = self._cache.get(key)
@@ -209,12 +216,14 @@ class Runtime:
 
     def run(self, source, args: dict | None = None, *, limits: Limits | None = None,
             services: Services | None = None, filename: str = "<script>",
-            on_info=None) -> Result:
+            on_info=None, interactive: bool = False) -> Result:
         """Run a script (text, or a parsed dsl.Script). Errors of every kind come back in
-        `Result.error`, never raised."""
+        `Result.error`, never raised. `interactive` (with a parsed Script): an entry of a
+        session: its body runs even when it only defines functions, and `Result.variables`
+        holds its variables at the end."""
         started = time.monotonic()
         try:
-            compiled, function = self._compiled(source, filename)
+            compiled, function = self._compiled(source, filename, interactive)
         except Exception as e:
             if not _compile_error(e):
                 raise
@@ -240,7 +249,8 @@ class Runtime:
         if error is not None and 0 < error.line <= len(compiled.source_lines):
             error.statement = compiled.source_lines[error.line - 1].strip()
         return Result(value if error is None else None, context.info_lines, error,
-                      context.statements, time.monotonic() - started, context.notes)
+                      context.statements, time.monotonic() - started, context.notes,
+                      context.variables)
 
 
 def _compile_error(e: Exception) -> bool:

@@ -278,6 +278,20 @@ def cmd_builtins(args) -> int:
     return EXIT_OK
 
 
+def cmd_repl(args) -> int:
+    import runtime
+
+    from .repl import Session, _link_names_from_store, interact
+
+    try:
+        limits = runtime.Limits.parse(args.limit or [])
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    session = Session(services=build_services(timezone=args.timezone), limits=limits,
+                      connections=_link_names_from_store)
+    return interact(session)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -358,6 +372,16 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
     else:
         sub.add_parser("connections", help=CONNECTIONS_HELP)
         sub.add_parser("mail", help=MAIL_HELP)
+
+    repl = sub.add_parser("repl", help="try Deluge interactively",
+                          description="An interactive prompt: statements run as you enter them, "
+                                      "expressions show their value, variables and functions "
+                                      "stay. Tab completes; :help lists the commands. With no "
+                                      "terminal, entries are read from standard input.")
+    repl.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                      help="a limit for each entry, as for run")
+    repl.add_argument("--timezone", metavar="ZONE", help="the time zone of dates")
+    repl.set_defaults(run=cmd_repl)
 
     demo = sub.add_parser("demo", help="see a script call an API through a connection, offline",
                           description="Start a local OAuth provider and API on 127.0.0.1, set "
