@@ -418,6 +418,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_FAILED
+    except Exception as e:  # a bug of ours: say so plainly; SLUICE_DEBUG=1 shows the traceback
+        if os.environ.get("SLUICE_DEBUG"):
+            raise
+        print(f"sluice {args.command}: internal error ({type(e).__name__}); this is a bug in "
+              "Sluice: run again with SLUICE_DEBUG=1 to see where, and report it",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
