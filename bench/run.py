@@ -73,7 +73,18 @@ def connections_group() -> None:
           f"{r['plain_s'] * 1e3:.0f} ms: {r['ratio']:.2f}x (target <= 1.15x)")
 
 
-GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group}
+def events_group() -> None:
+    from bench import events_bench as eb
+
+    r = eb.events_end_to_end()
+    print(f"events: {r['events']:,} events from 8 loopback clients to `sluice serve` "
+          f"(stored, run, run stored): {r['per_second']:.0f} events/s end to end "
+          f"({r['accept_per_second']:.0f}/s accepted); accepted -> finished p50 "
+          f"{r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; {r['done']:,} done")
+
+
+GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group,
+          "events": events_group}
 
 
 def main(argv: list[str]) -> int:

@@ -308,7 +308,7 @@ def cmd_version(args) -> int:
 
 CONNECTIONS_HELP = "set up and look after connections to services"
 MAIL_HELP = "the SMTP server sendmail uses"
-ADMIN_COMMANDS = ("connections", "mail")
+ADMIN_COMMANDS = ("connections", "mail", "events", "trigger", "serve", "runs")
 
 
 def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
@@ -364,14 +364,21 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
     builtins.add_argument("--json", action="store_true", help="print as JSON")
     builtins.set_defaults(run=cmd_builtins)
 
+    from . import cli_events
+
     if with_admin:
         from . import cli_connections, cli_mail
 
         cli_connections.add_parser(sub)
         cli_mail.add_parser(sub)
-    else:
+        cli_events.add_parsers(sub)
+    else:  # listed for --help; built only when one of them is the command
         sub.add_parser("connections", help=CONNECTIONS_HELP)
         sub.add_parser("mail", help=MAIL_HELP)
+        for name, text in (("events", cli_events.EVENTS_HELP),
+                           ("trigger", cli_events.TRIGGER_HELP),
+                           ("serve", cli_events.SERVE_HELP), ("runs", cli_events.RUNS_HELP)):
+            sub.add_parser(name, help=text)
 
     repl = sub.add_parser("repl", help="try Deluge interactively",
                           description="An interactive prompt: statements run as you enter them, "

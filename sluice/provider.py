@@ -220,6 +220,7 @@ class LocalProvider:
             "c1": {"id": "c1", "status": "sent", "emails_sent": 1250,
                    "settings": {"title": "Autumn news", "subject_line": "What is new"}}}
         self.members: dict[str, dict] = {}
+        self.summaries: list[dict] = []
         self.app = self._build()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                    request_handler=_QuietHandler)
@@ -418,6 +419,16 @@ class LocalProvider:
             members[email] = dict(member, id=hashlib.md5(email.encode()).hexdigest(),
                                   list_id=list_id)
             return jsonify(members[email])
+
+        @app.post("/api/3.0/summaries")
+        @require_bearer()
+        def post_summary():
+            summary = request.get_json(silent=True)
+            if not isinstance(summary, dict):
+                return jsonify(status=400, title="Invalid Resource"), 400
+            with provider.lock:
+                provider.summaries.append(summary)
+            return jsonify(dict(summary, received=len(provider.summaries))), 201
 
         @app.get("/api/me-query")
         def me_query():

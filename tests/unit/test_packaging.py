@@ -23,5 +23,6 @@ def test_every_package_directory_is_in_pyproject():
 def test_dependencies_cover_what_the_code_imports():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = " ".join(config["project"]["dependencies"])
-    for package in ("lark", "cryptography", "requests", "authlib", "flask"):
+    for package in ("lark", "cryptography", "requests", "authlib", "flask", "waitress",
+                    "prompt-toolkit", "pygments"):
         assert package in declared

@@ -1,0 +1,284 @@
+"""`sluice events check`, `sluice trigger`, `sluice serve` and `sluice runs ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .cli import EXIT_FAILED, EXIT_OK, UsageError
+
+EVENTS_HELP = "check the event bindings file"
+TRIGGER_HELP = "run the scripts bound to an event, now"
+SERVE_HELP = "run bound scripts when events arrive over HTTP"
+RUNS_HELP = "the history of event runs"
+
+
+def _bindings(path: str | None):
+    from .events import DEFAULT_FILE, BindingError, Bindings
+
+    try:
+        return Bindings.load(path or DEFAULT_FILE)
+    except BindingError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_events_check(args) -> int:
+    bindings = _bindings(args.bindings)
+    problems = bindings.check()
+    for b in bindings.bindings:
+        allowed = "any connection" if b.connections is None else (
+            "connections: " + (", ".join(b.connections) or "none"))
+        print(f"{b.event:<24} -> {b.script}  ({allowed})")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = len(bindings.bindings)
+    if problems:
+        print(f"{len(problems)} problem(s) in {count} binding(s)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{count} binding(s) ok in {bindings.path}")
+    return EXIT_OK
+
+
+def _payload(source: str | None) -> dict:
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"--payload {source}: {e.strerror}") from None
+    try:
+        payload = json.loads(text) if text.strip() else {}
+    except ValueError as e:
+        raise UsageError(f"--payload {source}: not JSON ({e})") from None
+    if not isinstance(payload, dict):
+        raise UsageError(f"--payload {source}: must be a JSON object")
+    return payload
+
+
+def cmd_trigger(args) -> int:
+    from .events import valid_event_name
+    from .runs import DONE, Executor, RunStore, worker_name
+
+    if not valid_event_name(args.event):
+        raise UsageError(f"'{args.event}' is not an event name")
+    bindings = _bindings(args.bindings)
+    matched = bindings.matching(args.event)
+    if not matched:
+        raise UsageError(f"no binding for event '{args.event}' in {bindings.path}")
+    payload = _payload(args.payload)
+    store = RunStore.open()
+    executor = Executor()
+    worker = worker_name()
+    reports, failed = [], 0
+    try:
+        for run_id in store.submit(args.event, matched, payload):
+            run = store.claim(worker, run_id=run_id)
+            status, value, info, error, notes, statements = executor.execute(run)
+            store.finish(run.id, worker, status, value=value, info=info, error=error,
+                         notes=notes, statements=statements)
+            finished = store.get(run.id)
+            reports.append(finished.to_dict())
+            failed += status != DONE
+            if not args.json:
+                _print_run(finished)
+    finally:
+        executor.close()
+        store.close()
+    if args.json:
+        print(json.dumps(reports, indent=2, ensure_ascii=False))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_run(run) -> None:
+    took = f"{run.duration_ms:.1f} ms" if run.duration_ms is not None else "-"
+    print(f"run {run.id}  {run.binding}: {run.status} ({took})")
+    for line in run.info or []:
+        print(f"  info: {line}")
+    for note in run.notes or []:
+        print(f"  note: {note}")
+    if run.error:
+        print(f"  {run.error}")
+    elif run.status == "done":
+        from runtime.values import from_plain, to_text
+
+        print(f"  returned: {to_text(from_plain(run.value)) if run.value is not None else '-'}")
+
+
+def cmd_serve(args) -> int:
+    import logging
+    import signal
+    import threading
+
+    from .serve import ServeError, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        stream=sys.stderr)
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        print("stopping: finishing the runs in progress...", file=sys.stderr, flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    def ready(host, port, recovered):
+        extra = f"; {recovered} unfinished run(s) queued again" if recovered else ""
+        print(f"sluice serve: listening on http://{host}:{port} (bindings: "
+              f"{args.bindings or 'scripts/events.toml'}){extra}", flush=True)
+
+    try:
+        serve(Path(args.bindings) if args.bindings else _default_bindings(), host=args.host,
+              port=args.port, threads=args.workers, on_ready=ready, stop_event=stop)
+    except ServeError as e:
+        raise UsageError(str(e)) from None
+    except Exception as e:
+        from .events import BindingError
+
+        if isinstance(e, BindingError):
+            raise UsageError(str(e)) from None
+        raise
+    print("sluice serve: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _default_bindings() -> Path:
+    from .events import DEFAULT_FILE
+
+    return DEFAULT_FILE
+
+
+def cmd_runs_list(args) -> int:
+    from .runs import RunStore
+
+    store = RunStore.open()
+    try:
+        runs = store.list(limit=args.limit, status=args.status, event=args.event)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not runs:
+        print("no runs yet")
+        return EXIT_OK
+    from connections.model import iso_time
+
+    for r in runs:
+        took = f"{r.duration_ms:.1f} ms" if r.duration_ms is not None else "-"
+        print(f"{r.id}  {iso_time(r.created_at)}  {r.status:<7} {took:>10}  {r.event}  "
+              f"{r.binding}")
+    return EXIT_OK
+
+
+def cmd_runs_show(args) -> int:
+    from .runs import RunStore
+
+    store = RunStore.open()
+    try:
+        run = store.get(args.id)
+    finally:
+        store.close()
+    if run is None:
+        print(f"sluice runs show: no run {args.id}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_run(run)
+        print(f"  event: {run.event}; script: {run.script}; attempts: {run.attempts}")
+    return EXIT_OK
+
+
+def cmd_runs_prune(args) -> int:
+    from .runs import RunStore
+
+    store = RunStore.open()
+    try:
+        days = args.older_than if args.older_than is not None else store.retention_days()
+        removed = store.prune(days)
+    finally:
+        store.close()
+    print(f"{removed} finished run(s) older than {days:g} days removed")
+    return EXIT_OK
+
+
+def cmd_runs_retention(args) -> int:
+    from .runs import RunStore
+
+    store = RunStore.open()
+    try:
+        if args.days is not None:
+            if args.days <= 0:
+                raise UsageError("the retention is a number of days above 0")
+            store.set_retention_days(args.days)
+        print(f"finished runs are kept {store.retention_days():g} days (pruned when the server "
+              "starts, or by sluice runs prune)")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def add_parsers(sub) -> None:
+    events = sub.add_parser("events", help=EVENTS_HELP,
+                            description="Check the bindings file: its tables, and that every "
+                                        "bound script parses and compiles.")
+    es = events.add_subparsers(dest="action", metavar="ACTION")
+    p = es.add_parser("check", help="validate the bindings file and every bound script")
+    p.add_argument("--bindings", metavar="FILE", help="default: scripts/events.toml")
+    p.set_defaults(run=cmd_events_check)
+    events.set_defaults(run=lambda args: _show_help(events))
+
+    p = sub.add_parser("trigger", help=TRIGGER_HELP,
+                       description="Run every script bound to EVENT, here and now, with the "
+                                   "payload's keys as arguments, and print each result. The "
+                                   "runs are kept in the run history.")
+    p.add_argument("event", metavar="EVENT")
+    p.add_argument("--payload", metavar="FILE", help="a JSON object ('-': standard input)")
+    p.add_argument("--bindings", metavar="FILE", help="default: scripts/events.toml")
+    p.add_argument("--json", action="store_true", help="print the runs as JSON")
+    p.set_defaults(run=cmd_trigger)
+
+    p = sub.add_parser("serve", help=SERVE_HELP,
+                       description="Serve POST /events/<name> (JSON payload), GET /runs/<id>, "
+                                   "GET /health, and /admin/connections with "
+                                   "SLUICE_ADMIN_TOKEN. Callers need Authorization: Bearer "
+                                   "$SLUICE_RUNNER_TOKEN or an X-Sluice-Signature header "
+                                   "(HMAC-SHA256 of '<t>.<body>' with $SLUICE_SIGNING_SECRET). "
+                                   "Accepted events are stored before the answer and survive a "
+                                   "restart. SIGTERM or Ctrl-C stops it gracefully.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--bindings", metavar="FILE", help="default: scripts/events.toml")
+    p.add_argument("--workers", type=int, default=4, help="scripts run at once (default 4)")
+    p.set_defaults(run=cmd_serve)
+
+    runs = sub.add_parser("runs", help=RUNS_HELP,
+                          description="Every run of a bound script: event, script, times, "
+                                      "status, return value, info lines, error.")
+    rs = runs.add_subparsers(dest="action", metavar="ACTION")
+    p = rs.add_parser("list", help="the latest runs")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--status", choices=["queued", "running", "done", "failed"])
+    p.add_argument("--event", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_runs_list)
+    p = rs.add_parser("show", help="one run, whole")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_runs_show)
+    p = rs.add_parser("prune", help="forget finished runs past the retention")
+    p.add_argument("--older-than", type=float, metavar="DAYS")
+    p.set_defaults(run=cmd_runs_prune)
+    p = rs.add_parser("retention", help="show or set how many days finished runs are kept")
+    p.add_argument("days", type=float, nargs="?", metavar="DAYS")
+    p.set_defaults(run=cmd_runs_retention)
+    runs.set_defaults(run=lambda args: _show_help(runs))
+
+
+def _show_help(parser) -> int:
+    from .cli import EXIT_USAGE
+
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE

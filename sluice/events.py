@@ -1,0 +1,156 @@
+"""Event bindings: which scripts run when an event arrives, and how.
+
+A bindings file is TOML (default `scripts/events.toml`), one `[[binding]]` table per rule:
+
+    [[binding]]
+    event = "campaign.sent"            # an event name, or a pattern: "lead.*", "*"
+    script = "campaign_summary.dg"     # relative to the bindings file
+    arguments = { campaignId = "id" }  # optional: argument <- payload path ("a.b.0.c");
+                                       # without it the payload's keys are the arguments
+    limits = { statements = 5000, time = 30 }   # optional, as `sluice run --limit`
+    connections = ["mailchimp"]        # optional: the only connections the script may use
+                                       # (absent: any; [] : none)
+    name = "summarize campaigns"       # optional, for run history
+
+`Bindings.load(path)` reads and checks the file; `matching(event)` gives the bindings an event
+runs, in file order; `check()` parses and compiles every bound script.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import runtime
+
+EVENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}\Z")
+PATTERN = re.compile(r"[A-Za-z0-9_*?][A-Za-z0-9_.\-*?]{0,99}\Z")
+DEFAULT_FILE = Path("scripts") / "events.toml"
+KEYS = {"event", "script", "arguments", "limits", "connections", "name"}
+
+
+class BindingError(Exception):
+    """The bindings file or a bound script is wrong; the message names where."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    event: str
+    script: Path
+    name: str
+    arguments: dict = field(default_factory=dict)
+    limits: runtime.Limits = field(default_factory=runtime.Limits)
+    connections: tuple[str, ...] | None = None  # None: any connection
+
+    def matches(self, event: str) -> bool:
+        return fnmatch.fnmatchcase(event, self.event)
+
+    def arguments_from(self, payload: dict) -> dict:
+        """The script's arguments: the payload's keys, or the paths `arguments` names."""
+        if not self.arguments:
+            return dict(payload)
+        return {name: _at_path(payload, path) for name, path in self.arguments.items()}
+
+    def source(self) -> str:
+        return self.script.read_text(encoding="utf-8-sig")
+
+
+@dataclass(frozen=True)
+class Bindings:
+    path: Path
+    bindings: tuple[Binding, ...]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Bindings":
+        path = Path(path) if path is not None else DEFAULT_FILE
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BindingError(f"{path}: no such bindings file (create it, or give --bindings "
+                               "FILE)") from None
+        except tomllib.TOMLDecodeError as e:
+            raise BindingError(f"{path}: not valid TOML: {e}") from None
+        except OSError as e:
+            raise BindingError(f"{path}: cannot read: {e.strerror}") from None
+        unknown = set(data) - {"binding"}
+        if unknown:
+            raise BindingError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+                               "bindings are [[binding]] tables")
+        entries = data.get("binding", [])
+        if not isinstance(entries, list):
+            raise BindingError(f"{path}: 'binding' must be an array of tables: [[binding]]")
+        return cls(path, tuple(_binding(path, n, e) for n, e in enumerate(entries, 1)))
+
+    def matching(self, event: str) -> list[Binding]:
+        return [b for b in self.bindings if b.matches(event)]
+
+    def check(self) -> list[str]:
+        """Every problem of the bound scripts (missing, unreadable, syntax or static errors)."""
+        problems = []
+        engine = runtime.Runtime()
+        for b in self.bindings:
+            try:
+                engine.compile(b.source(), str(b.script))
+            except FileNotFoundError:
+                problems.append(f"{b.name}: the script {b.script} does not exist")
+            except OSError as e:
+                problems.append(f"{b.name}: cannot read {b.script}: {e.strerror}")
+            except Exception as e:  # a syntax error or static errors: render them
+                render = getattr(e, "render", None)
+                problems.append(f"{b.name}: {render() if render else e}")
+        return problems
+
+
+def _binding(path: Path, number: int, entry) -> Binding:
+    where = f"{path}: binding {number}"
+    if not isinstance(entry, dict):
+        raise BindingError(f"{where}: must be a table")
+    unknown = set(entry) - KEYS
+    if unknown:
+        raise BindingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: "
+                           f"{', '.join(sorted(KEYS))})")
+    event, script = entry.get("event"), entry.get("script")
+    if not isinstance(event, str) or not PATTERN.match(event):
+        raise BindingError(f"{where}: 'event' must be an event name or pattern such as "
+                           "\"lead.created\" or \"lead.*\"")
+    if not isinstance(script, str) or not script:
+        raise BindingError(f"{where}: 'script' must be the path of a .dg file")
+    arguments = entry.get("arguments", {})
+    if not isinstance(arguments, dict) or not all(isinstance(v, str)
+                                                  for v in arguments.values()):
+        raise BindingError(f"{where}: 'arguments' maps argument names to payload paths "
+                           "(texts such as \"data.id\")")
+    limits = entry.get("limits", {})
+    if not isinstance(limits, dict):
+        raise BindingError(f"{where}: 'limits' must be a table, e.g. {{ statements = 5000 }}")
+    try:
+        parsed_limits = runtime.Limits.parse([f"{k}={v}" for k, v in limits.items()])
+    except ValueError as e:
+        raise BindingError(f"{where}: {str(e).replace('--limit ', 'limit ')}") from None
+    connections = entry.get("connections")
+    if connections is not None and (not isinstance(connections, list) or
+                                    not all(isinstance(c, str) for c in connections)):
+        raise BindingError(f"{where}: 'connections' must be a list of link names")
+    name = entry.get("name") or f"{event} -> {script}"
+    return Binding(event=event, script=(path.parent / script), name=str(name),
+                   arguments=dict(arguments), limits=parsed_limits,
+                   connections=tuple(connections) if connections is not None else None)
+
+
+def _at_path(payload, path: str):
+    value = payload
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def valid_event_name(name: str) -> bool:
+    return bool(EVENT_NAME.match(name))

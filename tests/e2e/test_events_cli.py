@@ -1,0 +1,66 @@
+"""`sluice events check`, `sluice trigger` and `sluice runs`, as a user types them."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import ROOT
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_events_check_finds_what_is_wrong(sluice, tmp_path):
+    ok = sluice("events", "check", "--bindings", ROOT / "scripts" / "events.toml")
+    assert ok.returncode == 0 and "2 binding(s) ok" in ok.stdout
+    write(tmp_path, "broken.dg", "x = (1 + ;\n")
+    bindings = write(tmp_path, "events.toml", '[[binding]]\nevent = "a.b"\nscript = "broken.dg"\n'
+                     '[[binding]]\nevent = "c"\nscript = "missing.dg"\n')
+    bad = sluice("events", "check", "--bindings", bindings)
+    assert bad.returncode == 1
+    assert "broken.dg:1:10: expected a value after '+'" in bad.stderr
+    assert "missing.dg does not exist" in bad.stderr
+    write(tmp_path, "typo.toml", '[[binding]]\nevnt = "a"\nscript = "x.dg"\n')
+    typo = sluice("events", "check", "--bindings", tmp_path / "typo.toml")
+    assert typo.returncode == 2 and "unknown key(s) evnt" in typo.stderr
+    nofile = sluice("events", "check", "--bindings", tmp_path / "none.toml")
+    assert nofile.returncode == 2 and "no such bindings file" in nofile.stderr
+
+
+def test_trigger_runs_the_bound_scripts_and_keeps_them_in_history(sluice, tmp_path):
+    write(tmp_path, "hello.dg", 'info "hello " + name;\nreturn name.length();\n')
+    write(tmp_path, "greet.dg", 'void greet(string name) { info "hi " + name; }\n')
+    write(tmp_path, "leaky.dg", 'r = invokeurl [ url: "http://127.0.0.1:9/" connection: "crm" ];\n')
+    bindings = write(tmp_path, "events.toml",
+                     '[[binding]]\nevent = "user.*"\nscript = "hello.dg"\n'
+                     '[[binding]]\nevent = "user.created"\nscript = "greet.dg"\n'
+                     'arguments = { name = "profile.first" }\n'
+                     '[[binding]]\nevent = "crm.touch"\nscript = "leaky.dg"\n'
+                     'connections = ["mailchimp"]\n')
+    payload = write(tmp_path, "payload.json", '{"name": "Ann", "profile": {"first": "Annie"}}')
+    done = sluice("trigger", "user.created", "--payload", payload, "--bindings", bindings)
+    assert done.returncode == 0, done.stderr
+    assert "info: hello Ann" in done.stdout and "returned: 3" in done.stdout
+    assert "info: hi Annie" in done.stdout
+    piped = sluice("trigger", "user.deleted", "--payload", "-", "--bindings", bindings,
+                   "--json", input='{"name": "Bo"}')
+    (run,) = json.loads(piped.stdout)
+    assert run["status"] == "done" and run["return"] == 2 and run["info"] == ["hello Bo"]
+    refused = sluice("trigger", "crm.touch", "--bindings", bindings)
+    assert refused.returncode == 1
+    assert "may not use connection 'crm' (it may use: mailchimp)" in refused.stdout
+    none = sluice("trigger", "nobody.cares", "--bindings", bindings)
+    assert none.returncode == 2 and "no binding for event" in none.stderr
+
+    listed = json.loads(sluice("runs", "list", "--json").stdout)
+    assert [r["event"] for r in listed] == ["crm.touch", "user.deleted", "user.created",
+                                           "user.created"]
+    shown = sluice("runs", "show", listed[0]["id"])
+    assert "failed" in shown.stdout and "event: crm.touch" in shown.stdout
+    assert sluice("runs", "show", "nope").returncode == 1
+    assert "kept 7 days" in sluice("runs", "retention", "7").stdout
+    assert "0 finished run(s)" in sluice("runs", "prune").stdout
+    assert "4 finished run(s)" in sluice("runs", "prune", "--older-than", "0").stdout
