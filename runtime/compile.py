@@ -152,7 +152,8 @@ def _assigned_names(body) -> set[str]:
 
 
 def _read_names(node, out: set[str]) -> set[str]:
-    """Names read anywhere under `node` (statements or expressions)."""
+    """Names read anywhere under `node` (statements or expressions), leaving out the criteria
+    of Creator queries: a name read only there is a field of the form's records."""
     if type(node) is A.Name:
         out.add(node.name)
         return out
@@ -161,8 +162,10 @@ def _read_names(node, out: set[str]) -> set[str]:
             _read_names(n, out)
         return out
     if isinstance(node, A.Node):
+        skip = "criteria" if type(node) in (A.Query, A.DeleteFrom) else None
         for field in node._compared:
-            _read_names(getattr(node, field), out)
+            if field != skip:
+                _read_names(getattr(node, field), out)
     return out
 
 
@@ -824,7 +827,9 @@ class _FieldsFrom(py.NodeTransformer):
         field = self.names.get(node.id)
         if field is None:
             return node
-        return py.copy_location(_call("_get_field", _name(self.rec), _const(field)), node)
+        placed = py.copy_location(_call("_get_field", _name(self.rec), _const(field)), node)
+        _fill(placed, node.lineno, node.col_offset)
+        return placed
 
 
 # Task names that are called like functions (`openUrl(url, "new window")`).

@@ -82,11 +82,12 @@ class WebFailure(Exception):
 class Services:
     """Tasks by name, plus run settings. `Services().register("invokeurl", fn)`.
 
-    `Services.standard(web=..., mail=...)` comes with the standard tasks registered
-    (invokeurl, getUrl, postUrl, sendmail) that use `web` and `mail`."""
+    `Services.standard(web=..., mail=..., crm=...)` comes with the standard tasks registered
+    (invokeurl, getUrl, postUrl, sendmail, zoho.crm.*, zoho.creator.*, the Creator statements)
+    that use `web`, `mail` and `crm`."""
 
     def __init__(self, tasks: dict[str, Callable] | None = None, *, timezone: str | None = None,
-                 settings: dict | None = None, web=None, mail=None):
+                 settings: dict | None = None, web=None, mail=None, crm=None):
         self._tasks: dict[str, Callable] = {}
         for name, fn in (tasks or {}).items():
             self.register(name, fn)
@@ -94,6 +95,7 @@ class Services:
         self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
         self.web = web
         self.mail = mail
+        self.crm = crm  # the backend of zoho.crm.* (runtime.tasks.crm.ZohoApi, or a local store)
 
     @classmethod
     def standard(cls, *, web=None, mail=None,
@@ -117,6 +119,6 @@ class Services:
 
     def copy(self) -> "Services":
         other = Services(timezone=self.timezone, settings=self.settings, web=self.web,
-                         mail=self.mail)
+                         mail=self.mail, crm=self.crm)
         other._tasks = dict(self._tasks)
         return other

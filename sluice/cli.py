@@ -204,6 +204,7 @@ def cmd_run(args) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     services = build_services(timezone=args.timezone)
+    services.crm = crm_backend(args)
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
     try:
@@ -211,6 +212,11 @@ def cmd_run(args) -> int:
                             filename=str(path), on_info=on_info)
     finally:
         services.web.close()
+    if args.crm_export:
+        if args.crm != "local":
+            raise UsageError("--crm-export needs --crm local")
+        write_atomically(Path(args.crm_export),
+                         json.dumps(services.crm.export(), indent=2, ensure_ascii=False) + "\n")
     if not args.json:
         for note in result.notes:
             print(f"note: {note}", file=sys.stderr)
@@ -229,6 +235,31 @@ def cmd_run(args) -> int:
     if result.value is not None:
         print(to_text(result.value))
     return EXIT_OK
+
+
+def crm_backend(args):
+    """The backend of zoho.crm.* for this run: --crm local (seeded by --crm-data) or zoho."""
+    if args.crm is None:
+        if args.crm_data or args.crm_connection:
+            raise UsageError("--crm-data and --crm-connection go with --crm local or --crm zoho")
+        return None
+    if args.crm == "zoho":
+        from runtime.tasks.crm import ZohoApi
+
+        if args.crm_data:
+            raise UsageError("--crm-data seeds the local backend: use it with --crm local")
+        return ZohoApi(default_connection=args.crm_connection or "zoho")
+    from .crm_local import LocalCrm
+
+    crm = LocalCrm.open()
+    if args.crm_data:
+        try:
+            crm.load(json.loads(Path(args.crm_data).read_text(encoding="utf-8")))
+        except OSError as e:
+            raise UsageError(f"--crm-data {args.crm_data}: {e.strerror}") from None
+        except ValueError as e:
+            raise UsageError(f"--crm-data {args.crm_data}: {e}") from None
+    return crm
 
 
 def code_cache_dir() -> str:
@@ -356,6 +387,15 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
                      help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object: return, info, error, stats")
+    run.add_argument("--crm", choices=["local", "zoho"],
+                     help="where zoho.crm.* and zoho.creator.* go: an offline record store in "
+                          "$SLUICE_HOME/crm.db, or the Zoho API through a connection")
+    run.add_argument("--crm-data", metavar="FILE",
+                     help="with --crm local: replace the local records with this JSON file first")
+    run.add_argument("--crm-export", metavar="FILE",
+                     help="with --crm local: write the local records to this JSON file after")
+    run.add_argument("--crm-connection", metavar="LINK",
+                     help="with --crm zoho: the connection to call Zoho with (default: zoho)")
     run.set_defaults(run=cmd_run)
 
     builtins = sub.add_parser("builtins", help="list the built-in functions and methods",

@@ -201,7 +201,8 @@ class Behaviour:
 class LocalProvider:
     """The provider and the API, on one loopback port."""
 
-    def __init__(self):
+    def __init__(self, extend=None):
+        """`extend(app, provider)` may add routes (a fake API) before the server starts."""
         self.lock = threading.RLock()
         self.behaviour = Behaviour()
         self.clients: dict[str, Client] = {}
@@ -222,6 +223,8 @@ class LocalProvider:
         self.members: dict[str, dict] = {}
         self.summaries: list[dict] = []
         self.app = self._build()
+        if extend is not None:
+            extend(self.app, self)
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
@@ -364,12 +367,14 @@ class LocalProvider:
         require_oauth1.SUPPORTED_SIGNATURE_METHODS = OAUTH1_METHODS
 
         @app.get("/oauth2/authorize")
+        @app.get("/oauth/v2/auth")  # Zoho's paths too, for the built-in zoho service
         def authorize():
             provider.counts["authorize"] += 1
             grant_user = None if provider.behaviour.deny_consent else USER
             return server.create_authorization_response(grant_user=grant_user)
 
         @app.post("/oauth2/token")
+        @app.post("/oauth/v2/token")
         def token():
             grant_type = request.form.get("grant_type", "")
             provider.counts[grant_type] += 1

@@ -1,6 +1,7 @@
 """The standard tasks, one module per kind: web.py (invokeurl, getUrl, postUrl), mail.py
-(sendmail). Each uses only what Services gives it (its `web`, its `mail`), so a host can
-replace any of them with `services.register(name, fn)`."""
+(sendmail), crm.py (zoho.crm.*, zoho.creator.*, the Creator statements). Each uses only what
+Services gives it (its `web`, `mail`, `crm`), so a host can replace any of them with
+`services.register(name, fn)`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ STANDARD = {"invokeurl": ("web", "invokeurl"), "geturl": ("web", "get_url"),
 
 
 def register_standard(services) -> None:
+    from .crm import TASKS as CRM_TASKS
+
     for name, (module, function) in STANDARD.items():
         services.register(name, _on_first_use(module, function))
+    for name, function in CRM_TASKS.items():
+        services.register(name, function)
 
 
 def _on_first_use(module: str, function: str):

@@ -143,7 +143,8 @@ def send(run, request: WebRequest, task: str) -> WebAnswer:
     web = run.services.web
     if web is None:
         raise DelugeError(f"{task} cannot reach the web here (no HTTP access is set up)")
-    if not request.url.lower().startswith(("http://", "https://")):
+    relative = request.connection and request.url.startswith("/")  # on the service's API
+    if not relative and not request.url.lower().startswith(("http://", "https://")):
         raise DelugeError(f"{task}: '{request.url}' is not an http:// or https:// URL")
     run.count("invokeurl", "invokeurl")
     limits = run.limits

@@ -1,0 +1,148 @@
+"""zoho.crm.* and zoho.creator.* on both backends: the local record store, and the Zoho API
+(a strict fake on loopback) through the built-in Zoho service and a connection. The same
+real-looking CRM functions give the same results on both."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import _command
+from connect_helpers import CLIENT_ID, CLIENT_SECRET
+from fake_zoho import FakeZoho
+from sluice.provider import LocalProvider
+from test_cli_connections import Admin, free_port, read_url_line
+
+HERE = Path(__file__).parent / "crm"
+FIXTURES = {
+    "Leads": [{"id": "4876876000000100001", "Last_Name": "Smith", "Email": "ann@acme.com",
+               "Company": "Acme"}],
+    "Deals": [{"id": "4876876000000200001", "Deal_Name": "Acme renewal", "Stage": "Proposal",
+               "Contact_Email": "ann@acme.com", "Amount": 5000},
+              {"id": "4876876000000200002", "Deal_Name": "Other", "Stage": "Proposal",
+               "Contact_Email": "bo@bolt.com", "Amount": 10}],
+    "Accounts": [{"id": "4876876000000300001", "Account_Name": "Acme",
+                  "Billing_City": "Lisbon"}],
+    "Contacts": [{"id": "4876876000000400001", "Last_Name": "Lee",
+                  "Account_Name": {"name": "Acme", "id": "4876876000000300001"}},
+                 {"id": "4876876000000400002", "Last_Name": "Kim",
+                  "Account_Name": {"name": "Acme", "id": "4876876000000300001"}},
+                 {"id": "4876876000000400003", "Last_Name": "Ray"}],
+    "Tasks": [],
+    "_variables": {"discount_rate": "12"},
+    "_forms": {"Orders": [{"ID": "3000000000000000011", "Customer": "Ann", "Item": "Pen"},
+                          {"ID": "3000000000000000012", "Customer": "Bo", "Item": "Cap"}]},
+}
+
+
+@pytest.fixture
+def fake():
+    modules = {k: v for k, v in FIXTURES.items() if not k.startswith("_")}
+    return FakeZoho(modules, FIXTURES["_variables"], FIXTURES["_forms"])
+
+
+@pytest.fixture
+def provider(fake):
+    p = LocalProvider(extend=fake.install)
+    p.add_client(CLIENT_ID, CLIENT_SECRET, scope="ZohoCRM.modules.ALL ZohoCRM.settings.ALL "
+                 "ZohoCreator.report.ALL ZohoCreator.form.CREATE")
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def admin(tmp_path, provider):
+    return Admin(tmp_path / "home", provider)
+
+
+def run(admin, script, *args, expect=0):
+    done = subprocess.run(_command() + ["run", str(HERE / script), "--json", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, env=admin.env)
+    admin.printed += [done.stdout, done.stderr]
+    assert done.returncode == expect, (done.stdout, done.stderr)
+    return json.loads(done.stdout)
+
+
+def connect_zoho(admin, provider):
+    """The built-in Zoho service, pointed at the local provider and the fake API."""
+    admin("create", "zoho", "--service", "zoho", "--client-id", CLIENT_ID,
+          "--client-secret-env", "APP_SECRET", "--param", f"accounts_url={provider.url}",
+          "--param", f"api_domain={provider.url}")
+    connecting = admin.start("connect", "zoho", "--no-browser", "--port", free_port())
+    requests.get(read_url_line(connecting), timeout=20)
+    admin.finish(connecting)
+
+
+def test_the_same_functions_on_both_backends(admin, provider, fake, tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    local = run(admin, "lead_converted.dg", "--crm", "local", "--crm-data", data,
+                "--arg", "leadId=4876876000000100001")
+    connect_zoho(admin, provider)
+    remote = run(admin, "lead_converted.dg", "--crm", "zoho", "--arg",
+                 "leadId=4876876000000100001")
+    expected = {"lead": "Smith", "deals": ["4876876000000200001"], "task": True,
+                "refused": "MANDATORY_NOT_FOUND"}
+    assert local["return"] == expected
+    assert remote["return"] == expected
+    deal = fake.modules["Deals"]["4876876000000200001"]
+    assert deal["Stage"] == "Closed Won" and deal["Discount"] == 12
+    assert fake.modules["Deals"]["4876876000000200002"]["Stage"] == "Proposal"
+    assert [t["Subject"] for t in fake.modules["Tasks"].values()] == ["Welcome Smith"]
+    # the fake saw the API as documented: the token prefix, the paths, the search criteria
+    paths = [(m, p) for m, p, _ in fake.calls]
+    assert ("GET", "/crm/v8/Leads/4876876000000100001") in paths
+    assert ("PUT", "/crm/v8/Deals/4876876000000200001") in paths
+    assert ("GET", "/crm/v8/settings/variables/discount_rate") in paths
+    search = next(a for m, p, a in fake.calls if p == "/crm/v8/Deals/search")
+    assert search["criteria"] == "(Contact_Email:equals:ann@acme.com)"
+    admin.assert_no_secret_shown()
+
+
+def test_related_records_and_listing_on_both_backends(admin, provider, fake, tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    out = tmp_path / "after.json"
+    local = run(admin, "copy_city.dg", "--crm", "local", "--crm-data", data, "--crm-export",
+                out, "--arg", "accountId=4876876000000300001")
+    connect_zoho(admin, provider)
+    remote = run(admin, "copy_city.dg", "--crm", "zoho", "--arg",
+                 "accountId=4876876000000300001")
+    expected = ["moved Lee to Lisbon", "moved Kim to Lisbon", "3 contacts in all",
+                "INVALID_DATA"]
+    assert local["info"] == expected and remote["info"] == expected
+    exported = {c["Last_Name"]: c.get("Mailing_City") for c in
+                json.loads(out.read_text())["Contacts"]}
+    assert exported == {"Lee": "Lisbon", "Kim": "Lisbon", "Ray": None}
+    assert {c["Last_Name"]: c.get("Mailing_City") for c in fake.modules["Contacts"].values()} \
+        == exported
+    listing = next(a for m, p, a in fake.calls if p == "/crm/v8/Contacts" and m == "GET")
+    assert listing["page"] == "1" and listing["per_page"] == "10" and "Last_Name" in \
+        listing["fields"]
+
+
+def test_creator_on_both_backends(admin, provider, fake, tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    local = run(admin, "creator_orders.dg", "--crm", "local", "--crm-data", data, "--arg",
+                "customer=Ann")
+    connect_zoho(admin, provider)
+    remote = run(admin, "creator_orders.dg", "--crm", "zoho", "--arg", "customer=Ann")
+    expected = {"open": 1, "added": 3000, "shipped": "Data Updated Successfully"}
+    assert local["return"] == expected and remote["return"] == expected
+    assert fake.forms["Orders"]["3000000000000000011"]["Status"] == "Shipped"
+
+
+def test_without_a_backend_the_error_says_how_to_choose_one(admin):
+    done = run(admin, "copy_city.dg", "--arg", "accountId=1", expect=1)
+    assert "--crm local" in done["error"]["message"]
+
+
+def test_a_wrong_token_prefix_is_refused_by_the_fake(provider):
+    answer = requests.get(provider.url + "/crm/v8/Leads/1", timeout=5,
+                          headers={"Authorization": "Bearer whatever"})
+    assert answer.status_code == 401 and answer.json()["code"] == "INVALID_TOKEN"

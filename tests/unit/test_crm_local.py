@@ -1,0 +1,129 @@
+"""The local CRM backend: criteria edge cases, write answers, related lists, Creator forms."""
+
+from __future__ import annotations
+
+import pytest
+
+import runtime
+from sluice.crm_local import LocalCrm, parse_criteria
+
+RECORDS = [
+    {"id": "1", "Last_Name": "O'Neil (Jr)", "Email": "a@x.com", "Amount": 100,
+     "Tags": ["vip", "eu"], "Phone": "+1 (555) 010-2000", "City": "Paris, FR"},
+    {"id": "2", "Last_Name": "Smith", "Email": "b@x.com", "Amount": 250, "Tags": ["us"]},
+    {"id": "3", "Last_Name": "smithers", "Email": None, "Amount": "75"},
+]
+
+
+def matching(criteria):
+    test = parse_criteria(criteria)
+    return [r["id"] for r in RECORDS if test(r)]
+
+
+def test_criteria_operators():
+    assert matching("(Last_Name:equals:smith)") == ["2"]  # case-insensitive, as Zoho
+    assert matching("(Last_Name:starts_with:Smith)") == ["2", "3"]
+    assert matching("(Amount:greater_than:99)") == ["1", "2"]
+    assert matching("(Amount:less_equal:100)") == ["1", "3"]  # numbers by value, "75" too
+    assert matching("(Amount:between:80,200)") == ["1"]
+    assert matching("(Last_Name:in:Smith,smithers)") == ["2", "3"]
+    assert matching("(Email:not_equal:a@x.com)") == ["2", "3"]
+    assert matching("(Tags:equals:eu)") == ["1"]  # a multi-select: any of its values
+    assert matching(r"(Last_Name:equals:O'Neil \(Jr\))") == ["1"]
+    assert matching(r"(City:equals:Paris\, FR)") == ["1"]
+
+
+def test_criteria_and_or_and_nesting():
+    assert matching("((Amount:greater_than:50) and (Last_Name:starts_with:s))") == ["2", "3"]
+    assert matching("(Amount:equals:100) or (Amount:equals:250)") == ["1", "2"]
+    # and binds tighter than or
+    assert matching("(Amount:equals:100) or (Amount:equals:250) and (Email:equals:none)") \
+        == ["1"]
+    assert matching("((Amount:equals:100) or (Amount:equals:250)) and (Email:equals:b@x.com)") \
+        == ["2"]
+
+
+@pytest.mark.parametrize("bad", ["Amount:equals:1", "(Amount:like:1)", "(Amount:equals)",
+                                 "(Amount:equals:1) xor (Amount:equals:2)", "((Amount:equals:1)"])
+def test_bad_criteria_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_criteria(bad)
+
+
+@pytest.fixture
+def crm(tmp_path):
+    store = LocalCrm(tmp_path / "crm.db")
+    store.load({"Leads": RECORDS, "Accounts": [{"id": "9", "Account_Name": "Acme"}],
+                "Contacts": [{"id": "7", "Last_Name": "Lee"}],
+                "_variables": {"rate": "5"}, "_forms": {"Orders": []}})
+    return store
+
+
+def run(crm, source, **args):
+    services = runtime.Services.standard(crm=crm)
+    result = runtime.run(source, args, services=services)
+    assert result.ok, result.error
+    return result
+
+
+def test_searches_and_the_answers_of_writes(crm):
+    r = run(crm, """
+    info zoho.crm.searchRecords("Leads", "email:B@X.COM").size();
+    info zoho.crm.searchRecords("Leads", "phone:5550102000").get(0).get("id");
+    info zoho.crm.searchRecords("Leads", "word:smith").size();
+    info zoho.crm.searchRecords("Leads", "(Amount:oops:1)").get("code");
+    info zoho.crm.searchRecords("Nope", "(a:equals:b)").get("code");
+    made = zoho.crm.createRecord("Leads", {"Last_Name": "New", "Company": "C"});
+    info made.get("id").length() + " " + made.containKey("Created_Time");
+    info zoho.crm.createRecord("Leads", {"Company": "C"}).get("details").get("api_name");
+    info zoho.crm.updateRecord("Leads", 999, {"a": 1}).get("code");
+    info zoho.crm.deleteRecord("Leads", 2).get("id");
+    info zoho.crm.getRecords("Leads").size();
+    info zoho.crm.getOrgVariable("rate") + " " + zoho.crm.getOrgVariable("none").get("code");
+    bulk = zoho.crm.bulkUpdate("Leads", {{"id": "1", "City": "Rome"}, {"City": "x"}});
+    info bulk.get(0).get("id") + " " + bulk.get(1).get("code");
+    info zoho.crm.getRecordById("Leads", 1).get("City");
+    """)
+    assert r.info == ["1", "1", "2", "INVALID_QUERY", "INVALID_MODULE", "19 true",
+                      "Last_Name", "INVALID_DATA", "2", "3", "5 INVALID_DATA",
+                      "1 MANDATORY_NOT_FOUND", "Rome"]
+
+
+def test_related_records_by_link_and_attachments(crm):
+    r = run(crm, """
+    info zoho.crm.getRelatedRecords("Contacts", "Accounts", 9).size();
+    zoho.crm.updateRelatedRecord("Contacts", 7, "Accounts", 9, {"Role": "Buyer"});
+    linked = zoho.crm.getRelatedRecords("Contacts", "Accounts", 9);
+    info linked.get(0).get("Last_Name") + " " + linked.get(0).get("Role");
+    f = "hello".toFile("note.txt");
+    a = zoho.crm.attachFile("Accounts", 9, f);
+    info zoho.crm.getRelatedRecords("Attachments", "Accounts", 9).get(0).get("File_Name");
+    """)
+    assert r.info == ["0", "Lee Buyer", "note.txt"]
+
+
+def test_creator_statements_on_the_local_backend(crm):
+    r = run(crm, """
+    a = insert into Orders [ Item = "Pen" Qty = 3 ];
+    b = insert into Orders [ Item = "Ink" Qty = 1 ];
+    c = insert into Orders [ Item = "Cap" Qty = 7 ];
+    info (b - a) + " " + (c - b);
+    for each o in Orders[Qty > 1] sort by Qty desc { info o.Item; }
+    firstTwo = Orders[Qty > 0] sort by Item range from 1 to 2;
+    info firstTwo.size() + " " + firstTwo.get(0).get("Item");
+    delete from Orders[Item == "Pen"];
+    info Orders[Qty > 0].size();
+    want = 7;
+    info Orders[Qty == want].get(0).get("Item");
+    """)
+    assert r.info == ["1 1", "Cap", "Pen", "2 Cap", "2", "Cap"]
+
+
+def test_export_round_trips(crm, tmp_path):
+    run(crm, 'zoho.crm.createRecord("Contacts", {"Last_Name": "Mo"});')
+    exported = crm.export()
+    again = LocalCrm(tmp_path / "other.db")
+    again.load(exported)
+    assert again.export() == exported
+    assert [c["Last_Name"] for c in exported["Contacts"]] == ["Lee", "Mo"]
+    assert exported["_variables"] == {"rate": "5"}
