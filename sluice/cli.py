@@ -213,8 +213,6 @@ def cmd_run(args) -> int:
     finally:
         services.web.close()
     if args.crm_export:
-        if args.crm != "local":
-            raise UsageError("--crm-export needs --crm local")
         write_atomically(Path(args.crm_export),
                          json.dumps(services.crm.export(), indent=2, ensure_ascii=False) + "\n")
     if not args.json:
@@ -238,20 +236,27 @@ def cmd_run(args) -> int:
 
 
 def crm_backend(args):
-    """The backend of zoho.crm.* for this run: --crm local (seeded by --crm-data) or zoho."""
-    if args.crm is None:
-        if args.crm_data or args.crm_connection:
-            raise UsageError("--crm-data and --crm-connection go with --crm local or --crm zoho")
-        return None
-    if args.crm == "zoho":
-        from runtime.tasks.crm import ZohoApi
+    """The backend of zoho.crm.* for this run: --crm local (seeded by --crm-data) or zoho;
+    --crm-data/--crm-export imply local, --crm-connection zoho; with none of them, the choice
+    saved by `sluice crm use`."""
+    from .crm import ConfiguredCrm, open_backend
 
-        if args.crm_data:
-            raise UsageError("--crm-data seeds the local backend: use it with --crm local")
-        return ZohoApi(default_connection=args.crm_connection or "zoho")
-    from .crm_local import LocalCrm
-
-    crm = LocalCrm.open()
+    backend = args.crm
+    if backend is None:
+        if args.crm_data or args.crm_export:
+            backend = "local"
+        elif args.crm_connection:
+            backend = "zoho"
+        else:
+            return ConfiguredCrm()
+    if backend == "zoho":
+        if args.crm_data or args.crm_export:
+            raise UsageError("--crm-data and --crm-export are for the local backend "
+                             "(--crm local)")
+        return open_backend("zoho", args.crm_connection)
+    if args.crm_connection:
+        raise UsageError("--crm-connection goes with --crm zoho")
+    crm = open_backend("local")
     if args.crm_data:
         try:
             crm.load(json.loads(Path(args.crm_data).read_text(encoding="utf-8")))
@@ -339,7 +344,8 @@ def cmd_version(args) -> int:
 
 CONNECTIONS_HELP = "set up and look after connections to services"
 MAIL_HELP = "the SMTP server sendmail uses"
-ADMIN_COMMANDS = ("connections", "mail", "events", "trigger", "serve", "runs")
+CRM_HELP = "choose where zoho.crm.* goes (local store or Zoho); load and export local records"
+ADMIN_COMMANDS = ("connections", "mail", "crm", "events", "trigger", "serve", "runs")
 
 
 def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
@@ -389,13 +395,14 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
                      help="print one JSON object: return, info, error, stats")
     run.add_argument("--crm", choices=["local", "zoho"],
                      help="where zoho.crm.* and zoho.creator.* go: an offline record store in "
-                          "$SLUICE_HOME/crm.db, or the Zoho API through a connection")
+                          "$SLUICE_HOME/crm.db, or the Zoho API through a connection "
+                          "(default: the choice of `sluice crm use`)")
     run.add_argument("--crm-data", metavar="FILE",
-                     help="with --crm local: replace the local records with this JSON file first")
+                     help="replace the local records with this JSON file first (implies --crm local)")
     run.add_argument("--crm-export", metavar="FILE",
-                     help="with --crm local: write the local records to this JSON file after")
+                     help="write the local records to this JSON file after (implies --crm local)")
     run.add_argument("--crm-connection", metavar="LINK",
-                     help="with --crm zoho: the connection to call Zoho with (default: zoho)")
+                     help="the connection to call Zoho with (implies --crm zoho; default: zoho)")
     run.set_defaults(run=cmd_run)
 
     builtins = sub.add_parser("builtins", help="list the built-in functions and methods",
@@ -407,14 +414,16 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
     from . import cli_events
 
     if with_admin:
-        from . import cli_connections, cli_mail
+        from . import cli_connections, cli_crm, cli_mail
 
         cli_connections.add_parser(sub)
         cli_mail.add_parser(sub)
+        cli_crm.add_parser(sub)
         cli_events.add_parsers(sub)
     else:  # listed for --help; built only when one of them is the command
         sub.add_parser("connections", help=CONNECTIONS_HELP)
         sub.add_parser("mail", help=MAIL_HELP)
+        sub.add_parser("crm", help=CRM_HELP)
         for name, text in (("events", cli_events.EVENTS_HELP),
                            ("trigger", cli_events.TRIGGER_HELP),
                            ("serve", cli_events.SERVE_HELP), ("runs", cli_events.RUNS_HELP)):

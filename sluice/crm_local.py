@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from runtime.errors import DelugeError
+from runtime.tasks.crm import CRITERIA_OPERATORS, search_kind
 from runtime.values import to_plain, to_text
 
 DB_FILE = "crm.db"
@@ -44,6 +45,9 @@ MANDATORY = {"Leads": ("Last_Name",), "Contacts": ("Last_Name",), "Accounts": ("
              "Vendors": ("Vendor_Name",), "Cases": ("Subject",), "Solutions": ("Solution_Title",),
              "Events": ("Event_Title",), "Quotes": ("Subject",), "Sales_Orders": ("Subject",),
              "Purchase_Orders": ("Subject",), "Invoices": ("Subject",)}
+# Modules every CRM org has: reading one that has no records yet finds none, not INVALID_MODULE.
+STANDARD_MODULES = frozenset(MANDATORY) | {"Notes", "Attachments", "Price_Books", "Users",
+                                           "Activities", "Appointments__s", "Services__s"}
 EMAIL_FIELDS = ("Email", "Secondary_Email")
 PHONE_FIELDS = ("Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone", "Fax")
 
@@ -133,6 +137,8 @@ class LocalCrm:
                 continue
             if name.startswith("_"):
                 raise ValueError(f"unknown section {name}: modules, _variables or _forms")
+            if isinstance(value, dict) and "data" in value:  # a saved API answer
+                value = value["data"]
             writes.append(("INSERT INTO modules VALUES (?, 'crm')", (name,)))
             for record in _records(value, name):
                 if "id" not in record:
@@ -163,9 +169,20 @@ class LocalCrm:
             out["_forms"] = forms
         return out
 
+    def counts(self) -> dict[str, int]:
+        """Records per module (Creator forms as `form:Name`)."""
+        out = {}
+        for kind, module, count in self._db().execute(
+                "SELECT m.kind, m.name, COUNT(r.id) FROM modules m LEFT JOIN records r ON "
+                "r.kind = m.kind AND r.module = m.name GROUP BY m.kind, m.name ORDER BY m.rowid"):
+            out[f"form:{module}" if kind == "form" else module] = count
+        return out
+
     # ------------------------------------------------------------------ records
 
     def _has_module(self, module: str, kind: str = "crm") -> bool:
+        if kind == "crm" and module in STANDARD_MODULES:
+            return True
         return self._db().execute("SELECT 1 FROM modules WHERE name = ? AND kind = ?",
                                   (module, kind)).fetchone() is not None
 
@@ -232,13 +249,12 @@ class LocalCrm:
     def search(self, run, module, criteria, page, per_page, query, connection):
         if not self._has_module(module):
             return self._invalid_module(module)
-        head, sep, rest = criteria.partition(":")
-        kind = head.strip().lower()
-        if sep and kind in ("email", "phone", "word") and not criteria.lstrip().startswith("("):
-            test = _simple_search(kind, rest.strip())
+        kind, value = search_kind(criteria)
+        if kind != "criteria":
+            test = _simple_search(kind, value)
         else:
             try:
-                test = parse_criteria(criteria)
+                test = parse_criteria(value)
             except ValueError as e:
                 return error("INVALID_QUERY", f"invalid query formed: {e}", criteria=criteria)
         return _deluge(_page([r for r in self._all(module) if test(r)], page, per_page))
@@ -482,6 +498,8 @@ def _compare(op: str, actual, wanted: str) -> bool:
         return any(_compare(op, a, wanted) for a in actual) if op != "not_equal" else \
             all(_compare(op, a, wanted) for a in actual)
     text = _as_text(actual)
+    if text == "":  # the API leaves out records whose field is empty, whatever the condition
+        return False
     if op == "equals":
         return text.lower() == wanted.lower()
     if op == "not_equal":
@@ -497,8 +515,6 @@ def _compare(op: str, actual, wanted: str) -> bool:
         return _compare("greater_equal", actual, parts[0]) and \
             _compare("less_equal", actual, parts[1])
     if op in ("greater_than", "greater_equal", "less_than", "less_equal"):
-        if actual is None or text == "":
-            return False
         a, b = _number(text), _number(wanted)
         left, right = (a, b) if a is not None and b is not None else (text, wanted)
         return {"greater_than": left > right, "greater_equal": left >= right,
@@ -523,8 +539,6 @@ def _split_values(text: str) -> list[str]:
     return out
 
 
-OPERATORS = ("equals", "not_equal", "starts_with", "in", "between", "greater_than",
-             "greater_equal", "less_than", "less_equal")
 
 
 def parse_criteria(text: str):
@@ -600,9 +614,9 @@ class _CriteriaParser:
         field, sep, rest = body.partition(":")
         op, sep2, value = rest.partition(":")
         op = op.strip().lower()
-        if not sep or not sep2 or op not in OPERATORS:
+        if not sep or not sep2 or op not in CRITERIA_OPERATORS:
             raise ValueError(f"({body}) is not (Field:operator:value) with an operator of "
-                             f"{', '.join(OPERATORS)}")
+                             f"{', '.join(CRITERIA_OPERATORS)}")
         value = re.sub(r"\\(.)", r"\1", value) if op not in ("in", "between") else value
         field = field.strip()
         return lambda record: _compare(op, _field_value(record, field), value.strip())

@@ -319,8 +319,11 @@ class Executor:
         from .mail import StoredMail
         from .web import ConnectionsWeb
 
+        from .crm import ConfiguredCrm
+
         self.web = web or ConnectionsWeb(home=home)
         self.mail = mail or StoredMail(home)
+        self.crm = ConfiguredCrm(home)
         self.runtime = runtime.Runtime(code_cache=code_cache)
 
     def execute(self, run: Run):
@@ -333,7 +336,7 @@ class Executor:
             return FAILED, None, [], f"cannot read the script {run.script}: {e.strerror}", [], 0
         allowed = tuple(run.connections) if run.connections is not None else None
         services = runtime.Services.standard(web=AllowedWeb(self.web, allowed, run.binding),
-                                             mail=self.mail)
+                                             mail=self.mail, crm=self.crm)
         result = self.runtime.run(source, run.arguments, limits=runtime.Limits(**run.limits),
                                   services=services, filename=run.script)
         if result.ok:

@@ -24,12 +24,15 @@ MAX_PER_PAGE = 200
 FIELDS_PER_CALL = 50  # the v8 API takes at most 50 field names in `fields`
 
 
+NO_BACKEND = ("no CRM backend is chosen: run with --crm local (an offline record store, "
+              "seeded with --crm-data FILE) or --crm zoho (the Zoho API through a connection), "
+              "or save a choice with `sluice crm use local|zoho`")
+
+
 def _backend(run, task: str):
     backend = run.services.crm
     if backend is None:
-        raise DelugeError(f"{task} needs a CRM backend: run with --crm local (an offline record "
-                          "store, seeded with --crm-data FILE) or --crm zoho (the Zoho API "
-                          "through a connection)")
+        raise DelugeError(f"{task}: {NO_BACKEND}")
     return backend
 
 
@@ -369,7 +372,7 @@ class ZohoApi:
 
     def search(self, run, module, criteria, page, per_page, query, connection):
         params = {"page": page, "per_page": per_page}
-        kind, value = _search_kind(criteria)
+        kind, value = search_kind(criteria)
         params[kind] = value
         params.update({k: to_text(v) for k, v in query.items()})
         return self._list(*self._call(run, "GET", f"/crm/v8/{_seg(module)}/search", connection,
@@ -473,14 +476,24 @@ def _options(options: dict) -> dict:
     return out
 
 
-def _search_kind(criteria: str) -> tuple[str, str]:
-    """`(Email:equals:x)` is a criteria; `email:x`, `phone:x`, `word:x` are the API's own
+CRITERIA_OPERATORS = ("equals", "not_equal", "starts_with", "in", "between", "greater_than",
+                      "greater_equal", "less_than", "less_equal")
+
+
+def search_kind(criteria: str) -> tuple[str, str]:
+    """The search parameter of a searchRecords criteria: `(Email:equals:x)` (also written
+    without its parentheses) is a `criteria`; `email:x`, `phone:x`, `word:x` are the API's own
     searches."""
-    head, sep, rest = criteria.partition(":")
-    if sep and head.strip().lower() in ("email", "phone", "word") and \
-            not criteria.lstrip().startswith("("):
+    text = criteria.strip()
+    if text.startswith("("):
+        return "criteria", text
+    head, _, rest = text.partition(":")
+    operator = rest.partition(":")[0].strip().lower()
+    if operator in CRITERIA_OPERATORS:
+        return "criteria", f"({text})"
+    if head.strip().lower() in ("email", "phone", "word"):
         return head.strip().lower(), rest.strip()
-    return "criteria", criteria
+    return "criteria", text
 
 
 def _plain(value):

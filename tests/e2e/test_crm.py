@@ -146,3 +146,40 @@ def test_a_wrong_token_prefix_is_refused_by_the_fake(provider):
     answer = requests.get(provider.url + "/crm/v8/Leads/1", timeout=5,
                           headers={"Authorization": "Bearer whatever"})
     assert answer.status_code == 401 and answer.json()["code"] == "INVALID_TOKEN"
+
+
+def crm_command(admin, *args, expect=0):
+    done = subprocess.run(_command() + ["crm", *map(str, args)], capture_output=True,
+                          text=True, timeout=60, env=admin.env)
+    admin.printed += [done.stdout, done.stderr]
+    assert done.returncode == expect, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def test_a_saved_choice_serves_every_run(admin, provider, fake, tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    assert "none chosen" in crm_command(admin, "show")
+    assert "loaded 9 records" in crm_command(admin, "load", data)
+    crm_command(admin, "use", "local")
+    shown = json.loads(crm_command(admin, "show", "--json"))
+    assert shown["backend"] == "local" and shown["local_records"]["Contacts"] == 3
+    assert shown["local_records"]["form:Orders"] == 2
+    local = run(admin, "copy_city.dg", "--arg", "accountId=4876876000000300001")
+    assert local["info"][0] == "moved Lee to Lisbon"
+    exported = json.loads(crm_command(admin, "export"))
+    assert {c["Last_Name"]: c.get("Mailing_City") for c in exported["Contacts"]}["Kim"] \
+        == "Lisbon"
+    # the same script, now against Zoho, with no --crm on the run
+    connect_zoho(admin, provider)
+    assert "connection 'zoho'" in crm_command(admin, "use", "zoho")
+    remote = run(admin, "copy_city.dg", "--arg", "accountId=4876876000000300001")
+    assert remote["info"] == local["info"]
+    assert any(p == "/crm/v8/Contacts" for _, p, _ in fake.calls)
+    crm_command(admin, "use", "local", "--connection", "x", expect=2)
+    assert "removed" in crm_command(admin, "forget")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Leads": 3}')
+    assert crm_command(admin, "load", bad, expect=2) == ""
+    admin.assert_no_secret_shown()

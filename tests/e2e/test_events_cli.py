@@ -64,3 +64,19 @@ def test_trigger_runs_the_bound_scripts_and_keeps_them_in_history(sluice, tmp_pa
     assert "kept 7 days" in sluice("runs", "retention", "7").stdout
     assert "0 finished run(s)" in sluice("runs", "prune").stdout
     assert "4 finished run(s)" in sluice("runs", "prune", "--older-than", "0").stdout
+
+
+def test_an_event_script_uses_the_crm_backend_chosen_with_sluice_crm(sluice, tmp_path):
+    write(tmp_path, "data.json", '{"Leads": [{"id": "41", "Last_Name": "Ng"}]}')
+    write(tmp_path, "touch.dg", 'r = zoho.crm.updateRecord("Leads", leadId, {"Touched": true});\n'
+                                'return zoho.crm.getRecordById("Leads", leadId).get("Touched");\n')
+    bindings = write(tmp_path, "events.toml", '[[binding]]\nevent = "lead.seen"\n'
+                     'script = "touch.dg"\narguments = { leadId = "id" }\n')
+    payload = write(tmp_path, "payload.json", '{"id": 41}')
+    unchosen = sluice("trigger", "lead.seen", "--payload", payload, "--bindings", bindings)
+    assert unchosen.returncode == 1 and "sluice crm use" in unchosen.stdout
+    assert sluice("crm", "load", tmp_path / "data.json").returncode == 0
+    assert sluice("crm", "use", "local").returncode == 0
+    done = sluice("trigger", "lead.seen", "--payload", payload, "--bindings", bindings, "--json")
+    (run,) = json.loads(done.stdout)
+    assert run["status"] == "done" and run["return"] is True

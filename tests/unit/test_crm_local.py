@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runtime
+from runtime.tasks.crm import search_kind
 from sluice.crm_local import LocalCrm, parse_criteria
 
 RECORDS = [
@@ -27,7 +28,8 @@ def test_criteria_operators():
     assert matching("(Amount:less_equal:100)") == ["1", "3"]  # numbers by value, "75" too
     assert matching("(Amount:between:80,200)") == ["1"]
     assert matching("(Last_Name:in:Smith,smithers)") == ["2", "3"]
-    assert matching("(Email:not_equal:a@x.com)") == ["2", "3"]
+    # a record whose field is empty matches no condition on it, not even not_equal (as Zoho)
+    assert matching("(Email:not_equal:a@x.com)") == ["2"]
     assert matching("(Tags:equals:eu)") == ["1"]  # a multi-select: any of its values
     assert matching(r"(Last_Name:equals:O'Neil \(Jr\))") == ["1"]
     assert matching(r"(City:equals:Paris\, FR)") == ["1"]
@@ -48,6 +50,17 @@ def test_criteria_and_or_and_nesting():
 def test_bad_criteria_are_refused(bad):
     with pytest.raises(ValueError):
         parse_criteria(bad)
+
+
+@pytest.mark.parametrize("criteria, expected", [
+    ("(Email:equals:a@x.com)", ("criteria", "(Email:equals:a@x.com)")),
+    ("Email:equals:a@x.com", ("criteria", "(Email:equals:a@x.com)")),  # parentheses left out
+    ("email:a@x.com", ("email", "a@x.com")),
+    ("Phone:555", ("phone", "555")),
+    ("word:acme", ("word", "acme")),
+])
+def test_search_kinds(criteria, expected):
+    assert search_kind(criteria) == expected
 
 
 @pytest.fixture
@@ -83,10 +96,13 @@ def test_searches_and_the_answers_of_writes(crm):
     bulk = zoho.crm.bulkUpdate("Leads", {{"id": "1", "City": "Rome"}, {"City": "x"}});
     info bulk.get(0).get("id") + " " + bulk.get(1).get("code");
     info zoho.crm.getRecordById("Leads", 1).get("City");
+    info zoho.crm.searchRecords("Leads", "Last_Name:equals:SMITHERS").get(0).get("id");
+    info zoho.crm.getRecords("Deals").size() + " " + zoho.crm.getRecordById("Deals", 5).get("code");
     """)
     assert r.info == ["1", "1", "2", "INVALID_QUERY", "INVALID_MODULE", "19 true",
                       "Last_Name", "INVALID_DATA", "2", "3", "5 INVALID_DATA",
-                      "1 MANDATORY_NOT_FOUND", "Rome"]
+                      "1 MANDATORY_NOT_FOUND", "Rome", "3",
+                      "0 INVALID_DATA"]  # a standard module with no records is still there
 
 
 def test_related_records_by_link_and_attachments(crm):
@@ -127,3 +143,10 @@ def test_export_round_trips(crm, tmp_path):
     assert again.export() == exported
     assert [c["Last_Name"] for c in exported["Contacts"]] == ["Lee", "Mo"]
     assert exported["_variables"] == {"rate": "5"}
+    assert crm.counts() == {"Leads": 3, "Accounts": 1, "Contacts": 2, "form:Orders": 0}
+
+
+def test_fixtures_may_be_saved_api_answers(tmp_path):
+    store = LocalCrm(tmp_path / "crm.db")
+    store.load({"Leads": {"data": [{"id": "5", "Last_Name": "Api"}], "info": {"count": 1}}})
+    assert store.export() == {"Leads": [{"id": "5", "Last_Name": "Api"}]}
