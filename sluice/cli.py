@@ -398,7 +398,8 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
                           "$SLUICE_HOME/crm.db, or the Zoho API through a connection "
                           "(default: the choice of `sluice crm use`)")
     run.add_argument("--crm-data", metavar="FILE",
-                     help="replace the local records with this JSON file first (implies --crm local)")
+                     help="replace the local records with this JSON file first "
+                          "(implies --crm local)")
     run.add_argument("--crm-export", metavar="FILE",
                      help="write the local records to this JSON file after (implies --crm local)")
     run.add_argument("--crm-connection", metavar="LINK",

@@ -11,8 +11,10 @@ an API error is a value the script inspects, not an exception.
 
 from __future__ import annotations
 
+import datetime
 import json
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from ..errors import DelugeError
 from ..services import WebRequest
@@ -92,13 +94,32 @@ def _record_id(value, task: str) -> str:
                       f"{to_text(value)!r}")
 
 
-def _data(value, task: str) -> dict:
+def _data(run, value, task: str) -> dict:
     t = type(value)
-    if t is dict:
-        return value
     if t is Collection and value.is_map:
-        return value.items
-    raise DelugeError(f"{task}: the record data must be a map, found {type_name(value)}")
+        value, t = value.items, dict
+    if t is not dict:
+        raise DelugeError(f"{task}: the record data must be a map, found {type_name(value)}")
+    return _api_values(run, value)
+
+
+def _api_values(run, value):
+    """Dates and date-times as the CRM and Creator APIs take them (`2024-01-31`,
+    `2024-01-31T09:30:00+05:30`, in the run's time zone), as Deluge sends them."""
+    t = type(value)
+    if t is datetime.datetime:
+        zone = ZoneInfo(run.services.timezone) if run.services.timezone else None
+        placed = value.replace(tzinfo=zone) if zone else value.astimezone()
+        return placed.isoformat(timespec="seconds")
+    if t is datetime.date:
+        return value.isoformat()
+    if t is dict:
+        return {k: _api_values(run, v) for k, v in value.items()}
+    if t is Collection:
+        return _api_values(run, value.items if value.is_map else list(value))
+    if t in (list, TypedList):
+        return [_api_values(run, v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------- zoho.crm.*
@@ -131,15 +152,15 @@ def search_records(run, module=None, criteria=None, *rest):
 def create_record(run, module=None, data=None, *rest):
     task = CRM + "createRecord"
     args = _Args(task, rest)
-    return _backend(run, task).create(run, _text(module, task, "module"), _data(data, task),
-                                      args.options(), args.connection)
+    return _backend(run, task).create(run, _text(module, task, "module"),
+                                      _data(run, data, task), args.options(), args.connection)
 
 
 def update_record(run, module=None, record_id=None, data=None, *rest):
     task = CRM + "updateRecord"
     args = _Args(task, rest)
     return _backend(run, task).update(run, _text(module, task, "module"),
-                                      _record_id(record_id, task), _data(data, task),
+                                      _record_id(record_id, task), _data(run, data, task),
                                       args.options(), args.connection)
 
 
@@ -169,7 +190,7 @@ def update_related_record(run, relation=None, related_id=None, module=None, reco
                                               _record_id(related_id, task),
                                               _text(module, task, "module"),
                                               _record_id(record_id, task),
-                                              _data(data if data is not None else {}, task),
+                                              _data(run, data if data is not None else {}, task),
                                               args.connection)
 
 
@@ -194,7 +215,8 @@ def bulk_update(run, module=None, records=None, *rest):
     if type(records) not in (list, TypedList) or not all(type(r) is dict for r in records):
         raise DelugeError(f"{task}: the records must be a list of maps, each with its id")
     args = _Args(task, rest)
-    return _backend(run, task).bulk_update(run, _text(module, task, "module"), list(records),
+    return _backend(run, task).bulk_update(run, _text(module, task, "module"),
+                                           [_data(run, r, task) for r in records],
                                            args.options(), args.connection)
 
 
@@ -221,7 +243,7 @@ def creator_create_record(run, owner=None, app=None, form=None, data=None, *rest
     args = _Args(task, rest)
     return _backend(run, task).creator_create(
         run, _text(owner, task, "owner"), _text(app, task, "application"),
-        _text(form, task, "form"), _data(data, task), args.options(), args.connection)
+        _text(form, task, "form"), _data(run, data, task), args.options(), args.connection)
 
 
 def creator_update_record(run, owner=None, app=None, report=None, record_id=None, data=None,
@@ -230,7 +252,7 @@ def creator_update_record(run, owner=None, app=None, report=None, record_id=None
     args = _Args(task, rest)
     return _backend(run, task).creator_update(
         run, _text(owner, task, "owner"), _text(app, task, "application"),
-        _text(report, task, "report"), _record_id(record_id, task), _data(data, task),
+        _text(report, task, "report"), _record_id(record_id, task), _data(run, data, task),
         args.options(), args.connection)
 
 

@@ -150,3 +150,15 @@ def test_fixtures_may_be_saved_api_answers(tmp_path):
     store = LocalCrm(tmp_path / "crm.db")
     store.load({"Leads": {"data": [{"id": "5", "Last_Name": "Api"}], "info": {"count": 1}}})
     assert store.export() == {"Leads": [{"id": "5", "Last_Name": "Api"}]}
+
+
+def test_dates_reach_the_store_as_the_api_takes_them(crm):
+    services = runtime.Services.standard(crm=crm, timezone="Asia/Kolkata")
+    result = runtime.run("""
+    made = zoho.crm.createRecord("Deals", {"Deal_Name": "D", "Stage": "New",
+        "Closing_Date": "2024-01-31".toDate(), "Met": "2024-01-31 09:30:00".toDateTime(),
+        "Steps": {{"On": "2024-02-01".toDate()}}});
+    deal = zoho.crm.getRecordById("Deals", made.get("id"));
+    return deal.get("Closing_Date") + " " + deal.get("Met") + " " + deal.get("Steps").get(0).get("On");
+    """, services=services)
+    assert result.value == "2024-01-31 2024-01-31T09:30:00+05:30 2024-02-01", result.error
