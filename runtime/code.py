@@ -17,7 +17,7 @@ import sys
 from . import builtins as B
 from . import rt
 from .errors import DelugeError
-from .limits import check_text
+from .limits import check_collection, check_text
 from .values import Collection, TypedList, concat_text
 
 FILENAME_PREFIX = "<deluge "
@@ -88,12 +88,18 @@ _BINARY = {"_add": rt.add, "_sub": rt.sub, "_mul": rt.mul, "_div": rt.div, "_mod
            "_in": rt.in_}
 
 
+MAX_INDEX = 2**31 - 1  # the compiler relies on it: index arithmetic it can bound is unchecked
+
+
 def _indexes(value):
     """What `for each index i in value` walks: 0 .. size-1, the size taken once."""
     t = type(value)
-    if t is list or t is TypedList or t is Collection or t is dict:
-        return range(len(value))
-    return range(len(rt.iterate(value)))  # the same error for what is not a list
+    size = len(value) if t is list or t is TypedList or t is Collection or t is dict else \
+        len(rt.iterate(value))  # the same error for what is not a list
+    if size > MAX_INDEX + 1:
+        raise DelugeError(f"for each index walks at most {MAX_INDEX + 1} items; this list "
+                          f"has {size}")
+    return range(size)
 
 
 def _overflow():
@@ -117,7 +123,8 @@ def base_helpers() -> dict:
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
-        _concat_text=concat_text, _str=str, _locals=locals)
+        _concat_text=concat_text, _str=str, _locals=locals, _dict=dict,
+        _dict_get=dict.get, _list_append=list.append, _check_collection=check_collection)
     return helpers
 
 

@@ -5,8 +5,7 @@ A script becomes one Python function `__run__(R, A)` (R: the run's context, A: i
     def __run__(R, A):
         __S = 0                      # statements executed (shared by every function below)
         __L = R.next_check           # when to look at the limits next
-        __D = 0                      # call depth
-        def f_double(v_n): ...       # each Deluge function, as a closure
+        def f_double(v_n, __d): ...  # each Deluge function, as a closure (__d: its call depth)
         def __body(): ...            # the script's statements
         try: return __body()
         finally: R.statements = __S
@@ -17,7 +16,8 @@ script reaches nothing of Python. Every generated node carries the Deluge line a
 traceback's innermost generated frame names the failing expression's line.
 
 Statements are counted per block: entering a block adds its number of statements (a `for each`
-counts once per pass), then the limits are checked if the count passed the next checkpoint.
+counts once per pass); a loop's pass and a function's entry then check the limits if the count
+passed the next checkpoint (only loops and calls can make a run go on).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ _NATIVE_ARITHMETIC = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}
 _NATIVE_COMPARE = {"==": py.Eq(), "!=": py.NotEq(), "<": py.Lt(), "<=": py.LtE(), ">": py.Gt(),
                    ">=": py.GtE()}
 MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
+MAX_INDEX = 2**31 - 1  # `for each index` refuses longer lists (runtime.code._indexes)
 LONG_TEXT = 100_000  # texts longer than this are measured against the run's text_size limit
 
 
@@ -151,6 +152,18 @@ def _assigned_names(body) -> set[str]:
     return out
 
 
+def _calls_any(node, names: set[str]) -> bool:
+    """Does anything under `node` call one of `names` (as `f(...)` or `thisapp.f(...)`)?
+    Any method of that name counts too: a wrong yes only costs a little speed."""
+    if isinstance(node, tuple):
+        return any(_calls_any(n, names) for n in node)
+    if not isinstance(node, A.Node):
+        return False
+    if type(node) in (A.Call, A.MethodCall) and node.name in names:
+        return True
+    return any(_calls_any(getattr(node, field), names) for field in node._compared)
+
+
 def _read_names(node, out: set[str]) -> set[str]:
     """Names read anywhere under `node` (statements or expressions), leaving out the criteria
     of Creator queries: a name read only there is a field of the form's records."""
@@ -180,6 +193,7 @@ class _Scope:
         self.return_type = return_type
         self.name = name
         self.loops = 0
+        self.indexes: set[str] = set()  # `for each index` variables the loop's body keeps as is
 
 
 class _Generator:
@@ -196,6 +210,9 @@ class _Generator:
             if f.name in self.functions:
                 self.error(f, f"function '{f.name}' is defined twice")
             self.functions[f.name] = f
+        # functions that call none of the others: they need no call depth of their own
+        self.leaves = {f.name for f in script.functions
+                       if not _calls_any(f.body, set(self.functions))}
         self.scope: _Scope | None = None
 
     def error(self, node, message: str) -> None:
@@ -222,7 +239,6 @@ class _Generator:
         run_body: list[py.stmt] = [
             py.Assign(targets=[_name("__S", py.Store())], value=_const(0)),
             py.Assign(targets=[_name("__L", py.Store())], value=_attr(_name("R"), "next_check")),
-            py.Assign(targets=[_name("__D", py.Store())], value=_const(0)),
             py.Assign(targets=[_name("__M", py.Store())], value=_attr(_name("R"), "max_depth")),
         ]
         for f in script.functions:
@@ -234,6 +250,8 @@ class _Generator:
             first = script.functions[0]
             args = [self.checked_arg(_call(_attr(_name("A"), "get"), _const(p.name)), first, p)
                     for p in first.params]
+            if first.name not in self.leaves:
+                args.append(_const(1))
             entry = _call(f"f_{first.name}", *args)
         run_body.append(py.Try(
             body=[py.Return(value=entry)], handlers=[], orelse=[],
@@ -279,19 +297,18 @@ class _Generator:
                            - {"today", "now"} - self._task_bare_names(f.body)):
             node = self._first_read(f.body, name)
             self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
-        depth = [
-            _at(py.AugAssign(target=_name("__D", py.Store()), op=py.Add(), value=_const(1)), f),
-            _at(py.If(test=py.Compare(left=_name("__D"), ops=[py.Gt()],
-                                      comparators=[_name("__M")]),
-                      body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
-                                                _const(f.name)))], orelse=[]), f),
-        ]
-        inner = self.block(f.body) + [py.Return(value=_const(None))]
-        body = [py.Nonlocal(names=["__S", "__L", "__D"])] + depth + [py.Try(
-            body=inner, handlers=[], orelse=[],
-            finalbody=[py.AugAssign(target=_name("__D", py.Store()), op=py.Sub(),
-                                    value=_const(1))])]
-        return _at(_function_def(f"f_{f.name}", [f"v_{p}" for p in params], body), f)
+        # The depth comes in as an argument (no shared counter to undo on the way out). A leaf
+        # takes none: its callers check theirs (`user_call`).
+        names = [f"v_{p}" for p in params]
+        body = [py.Nonlocal(names=["__S", "__L"])]
+        if f.name not in self.leaves:
+            names.append("__d")
+            body.append(_at(py.If(test=py.Compare(left=_name("__d"), ops=[py.Gt()],
+                                                  comparators=[_name("__M")]),
+                                  body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
+                                                            _const(f.name)))], orelse=[]), f))
+        body += self.block(f.body) + [py.Return(value=_const(None))]
+        return _at(_function_def(f"f_{f.name}", names, body), f)
 
     def _task_bare_names(self, body) -> set[str]:
         """Bare words used as task values (`type: GET`): constants, not variables."""
@@ -326,13 +343,16 @@ class _Generator:
 
     # -- statements
 
-    def block(self, stmts, extra: int = 0, anchor=None) -> list[py.stmt]:
+    def block(self, stmts, extra: int = 0, anchor=None, check: bool = True) -> list[py.stmt]:
+        """`stmts`, counted. `check=False` (the branches of if and try) counts without looking
+        at the limits: only loops and calls can run on, and their blocks look."""
         count = len(stmts) + extra
         out: list[py.stmt] = []
         first = stmts[0] if stmts else anchor
         if count and first is not None:
             out.append(_at(py.AugAssign(target=_name("__S", py.Store()), op=py.Add(),
                                         value=_const(count)), first))
+        if count and first is not None and check:
             out.append(_at(py.If(
                 test=py.Compare(left=_name("__S"), ops=[py.Gt()], comparators=[_name("__L")]),
                 body=[py.Assign(targets=[_name("__L", py.Store())],
@@ -386,10 +406,11 @@ class _Generator:
         return py.Expr(value=self.expr(s.expr))
 
     def s_If(self, s: A.If):
-        orelse = self.block(s.orelse, anchor=s) if s.orelse is not None else []
+        orelse = self.block(s.orelse, anchor=s, check=False) if s.orelse is not None else []
         for branch in reversed(s.branches):
             node = _at(py.If(test=self.condition(branch.condition),
-                             body=self.block(branch.body, anchor=branch), orelse=orelse), branch)
+                             body=self.block(branch.body, anchor=branch, check=False),
+                             orelse=orelse), branch)
             orelse = [node]
         return orelse[0]
 
@@ -402,9 +423,15 @@ class _Generator:
                       body=body, orelse=[])
 
     def s_ForIndex(self, s: A.ForIndex):
-        self.scope.loops += 1
+        scope = self.scope
+        scope.loops += 1
+        kept = s.var not in scope.indexes and s.var not in _assigned_names(s.body)
+        if kept:  # inside the body its value is a known 0 .. MAX_INDEX: see `bounds`
+            scope.indexes.add(s.var)
         body = self.block(s.body, extra=1, anchor=s)
-        self.scope.loops -= 1
+        if kept:
+            scope.indexes.discard(s.var)
+        scope.loops -= 1
         indexes = _at(_call("_indexes", self.expr(s.iterable)), s.iterable)
         return py.For(target=_name(f"v_{s.var}", py.Store()), iter=indexes, body=body,
                       orelse=[])
@@ -413,8 +440,8 @@ class _Generator:
         exc = self.temp()
         handler = [py.Assign(targets=[_name(f"v_{s.var}", py.Store())],
                              value=_call("_caught", _name(exc), _call("_tb_line", _name(exc))))]
-        handler += self.block(s.handler, anchor=s)
-        return py.Try(body=self.block(s.body, anchor=s),
+        handler += self.block(s.handler, anchor=s, check=False)
+        return py.Try(body=self.block(s.body, anchor=s, check=False),
                       handlers=[py.ExceptHandler(type=_name("_CATCHABLE"), name=exc,
                                                  body=handler)],
                       orelse=[], finalbody=[])
@@ -573,7 +600,7 @@ class _Generator:
         ints = left_type in INTS and right_type in INTS
         if ints and e.op in _NATIVE_ARITHMETIC:
             return self.checked_number(py.BinOp(left=self.expr(e.left), op=_NATIVE_ARITHMETIC[e.op],
-                                                right=self.expr(e.right)))
+                                                right=self.expr(e.right)), e)
         if (ints or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
@@ -590,6 +617,9 @@ class _Generator:
                 e.right.value > 0:  # x % 7, x / 2: floor and truncation agree for x >= 0
             temp = self.temp()
             op = py.Mod() if e.op == "%" else py.FloorDiv()
+            known = self.bounds(e.left)
+            if known is not None and known[0] >= 0:
+                return py.BinOp(left=self.expr(e.left), op=op, right=_const(e.right.value))
             return py.IfExp(
                 test=py.Compare(left=py.NamedExpr(target=_name(temp, py.Store()),
                                                   value=self.expr(e.left)),
@@ -598,14 +628,73 @@ class _Generator:
                 orelse=_call(_BINARY_HELPERS[e.op], _name(temp), _const(e.right.value)))
         return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
 
-    def checked_number(self, value):
-        """`value` if it fits in a 64-bit NUMBER, else the overflow error."""
+    def checked_number(self, value, e: A.Binary):
+        """`value` (the NUMBER arithmetic of `e`) if it fits in 64 bits, else the overflow
+        error. Only the sides the result can pass are checked: none when both operands' ranges
+        are known (`bounds`), one when a single operand's sign is."""
+        low_possible, high_possible = True, True
+        if self.bounds(e) is not None:
+            return value
+        if e.op in ("+", "-"):
+            left, right = self.bounds(e.left), self.bounds(e.right)
+            if right is not None:  # x + [lo, hi], x - [lo, hi]
+                low, high = right if e.op == "+" else (-right[1], -right[0])
+                low_possible, high_possible = low < 0, high > 0
+            elif left is not None and e.op == "+":
+                low_possible, high_possible = left[0] < 0, left[1] > 0
+            elif left is not None and left[0] >= -1:  # [lo, hi] - x, lo >= -1: never too low
+                low_possible = False
         temp = self.temp()
-        return py.IfExp(
-            test=py.Compare(left=_const(MIN_NUMBER), ops=[py.LtE(), py.LtE()],
-                            comparators=[py.NamedExpr(target=_name(temp, py.Store()), value=value),
-                                         _const(MAX_NUMBER)]),
-            body=_name(temp), orelse=_call("_overflow"))
+        held = py.NamedExpr(target=_name(temp, py.Store()), value=value)
+        if low_possible and high_possible:
+            test = py.Compare(left=_const(MIN_NUMBER), ops=[py.LtE(), py.LtE()],
+                              comparators=[held, _const(MAX_NUMBER)])
+        elif high_possible:
+            test = py.Compare(left=held, ops=[py.LtE()], comparators=[_const(MAX_NUMBER)])
+        elif low_possible:
+            test = py.Compare(left=held, ops=[py.GtE()], comparators=[_const(MIN_NUMBER)])
+        else:
+            return value
+        return py.IfExp(test=test, body=_name(temp), orelse=_call("_overflow"))
+
+    def bounds(self, e) -> tuple[int, int] | None:
+        """The range a NUMBER expression's value surely lies in, when the compiler can tell
+        (literals, loop indexes, arithmetic of those), else None. A range inside 64 bits means
+        the arithmetic cannot overflow."""
+        kind = type(e)
+        if kind is A.NumberLit:
+            return (e.value, e.value) if type(e.value) is int else None
+        if kind is A.Name:
+            return (0, MAX_INDEX) if e.name in self.scope.indexes else None
+        if kind is A.Unary and e.op == "-":
+            inner = self.bounds(e.operand)
+            return (-inner[1], -inner[0]) if inner is not None and inner[0] > MIN_NUMBER \
+                else None
+        if kind is not A.Binary or e.op not in ("+", "-", "*", "%"):
+            return None
+        types = self.scope.types
+        if types.of(e.left) not in INTS or types.of(e.right) not in INTS:
+            return None
+        right = self.bounds(e.right)
+        if e.op == "%":  # the sign of the dividend, less than the divisor in size
+            if right is None or right[0] <= 0:
+                return None
+            left = self.bounds(e.left)
+            most = right[1] - 1
+            if left is not None and left[0] >= 0:
+                return 0, min(most, left[1])
+            return -most, most
+        left = self.bounds(e.left)
+        if left is None or right is None:
+            return None
+        if e.op == "+":
+            low, high = left[0] + right[0], left[1] + right[1]
+        elif e.op == "-":
+            low, high = left[0] - right[1], left[1] - right[0]
+        else:
+            corners = [a * b for a in left for b in right]
+            low, high = min(corners), max(corners)
+        return (low, high) if MIN_NUMBER <= low and high <= MAX_NUMBER else None
 
     def checked_text(self, value):
         """`value` (a text) if not suspiciously long; long texts are checked against the run's
@@ -687,6 +776,9 @@ class _Generator:
         table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
         known = _PYTHON_TYPES.get(self.scope.types.of(node.target)) if \
             type(node) is A.MethodCall else None
+        inline = self.inline_method(name, known, receiver, args, node)
+        if inline is not None:
+            return inline
         if known is not None and known in B.dispatch(name, n)[0]:
             helper = f"_m_{name}_{n}_{known.__name__}"  # the receiver's type is proven
             self.add_helper(("method_for", helper, name, n, known.__name__))
@@ -699,6 +791,43 @@ class _Generator:
                                                    value=receiver)),
                        _name(fallback_name))
         return _call(lookup, _name(temp), *args)
+
+    def inline_method(self, name: str, known, receiver, args, node):
+        """The commonest methods as plain Python where the types allow: `m.get("k")`,
+        `list.add(x)`, `.size()`. They do what the built-in would (maps.py, lists.py) without a
+        call through the dispatch table (and, as everywhere, no attribute of a value: the unbound
+        `dict.get` and `list.append`); anything else is left to `method_call`."""
+        n = len(args)
+        if name in ("size", "length") and n == 0 and known in (list, dict, str):
+            return _call("_len", receiver)
+        if name == "get" and n == 1 and type(node) is A.MethodCall:
+            key = node.args[0]
+            text_key = type(key) is A.TextLit or self.scope.types.of(key) == STR
+            if known is dict and text_key:
+                return _call("_dict_get", receiver, args[0])
+            if known is None and type(key) is A.TextLit:  # rec.get("Email"): a map, mostly
+                temp = self.temp()
+                self.add_helper(("method", name, n))
+                dispatched = _call(_call(_attr(_name(f"_mt_{name}_{n}"), "get"),
+                                         _call("_type", _name(temp)), _name(f"_mf_{name}_{n}")),
+                                   _name(temp), args[0])
+                return py.IfExp(
+                    test=py.Compare(left=_call("_type", py.NamedExpr(
+                        target=_name(temp, py.Store()), value=receiver)),
+                        ops=[py.Is()], comparators=[_name("_dict")]),
+                    body=_call("_dict_get", _name(temp), args[0]), orelse=dispatched)
+        if name == "add" and n == 1 and known is list:
+            # l.append(x), then the size limit looked at only past 100k (as lists.py does)
+            temp = self.temp()
+            appended = _call("_list_append", py.NamedExpr(target=_name(temp, py.Store()),
+                                                          value=receiver), args[0])
+            return py.IfExp(
+                test=py.BoolOp(op=py.Or(), values=[appended, py.Compare(
+                    left=_call("_len", _name(temp)), ops=[py.Gt()],
+                    comparators=[_const(100_000)])]),
+                body=_call("_check_collection", _call("_len", _name(temp))),
+                orelse=_const(None))
+        return None
 
     def e_Call(self, e: A.Call):
         if e.name in self.functions:
@@ -733,7 +862,21 @@ class _Generator:
             self.error(node, f"function '{name}' takes {len(f.params)} argument"
                              f"{'s' if len(f.params) != 1 else ''}, got {len(args)}")
             return _const(None)
-        return _call(f"f_{name}", *[self.typed_arg(a, f, p) for a, p in zip(args, f.params)])
+        values = [self.typed_arg(a, f, p) for a, p in zip(args, f.params)]
+        in_function = self.scope.kind == "function"
+        if name not in self.leaves:
+            depth = py.BinOp(left=_name("__d"), op=py.Add(), right=_const(1)) if in_function \
+                else _const(1)
+            return _call(f"f_{name}", *values, depth)
+        if not in_function:  # depth 1: within any limit
+            return _call(f"f_{name}", *values)
+        # (f_leaf if deep enough else a function that stops the run)(args): the arguments
+        # are worked out first either way, as for any call
+        callee = py.IfExp(test=py.Compare(left=_name("__d"), ops=[py.Lt()],
+                                          comparators=[_name("__M")]),
+                          body=_name(f"f_{name}"),
+                          orelse=_call(_attr(_name("R"), "too_deep_call"), _const(name)))
+        return py.Call(func=callee, args=values, keywords=[])
 
     def checked_arg(self, value, f: A.FunctionDef, param: A.Param):
         """An argument checked against its parameter's type where the call is, so an error

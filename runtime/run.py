@@ -93,6 +93,11 @@ class RunContext:
                                         f"{self.limits.time:g} seconds")
         return min(self.step_limit, steps + CHECK_EVERY)
 
+    def too_deep_call(self, function: str):
+        """What a call one level too deep calls instead of `function` (once its arguments
+        are worked out)."""
+        return lambda *args: self.too_deep(function)
+
     def too_deep(self, function: str) -> None:
         raise LimitExceeded("depth", f"Too many nested function calls (more than "
                                      f"{int(self.max_depth)}) in '{function}'")

@@ -267,6 +267,9 @@ def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+_KEPT_AS_IS = frozenset({str, float, bool, type(None)})
+
+
 def _from_plain(v):
     t = type(v)
     if t is int:
@@ -274,6 +277,12 @@ def _from_plain(v):
     if t is dict:
         return {k: _from_plain(x) for k, x in v.items()}
     if t is list:
+        # Long lists of plain values are common (a host's rows, ids): tell by their types,
+        # at C speed, whether any element needs converting
+        kinds = set(map(type, v))
+        if kinds <= _KEPT_AS_IS or (kinds == {int} and MIN_NUMBER <= min(v) and
+                                    max(v) <= MAX_NUMBER):
+            return list(v)
         return [_from_plain(x) for x in v]
     return v
 
