@@ -202,7 +202,7 @@ def _arguments(spec: dict) -> dict:
     return {k: ([0] * v if k == "items" else v) for k, v in spec.items()}
 
 
-def programs(rounds: int = 5) -> list[dict]:
+def programs(rounds: int = 9) -> list[dict]:
     import runtime
 
     rt = runtime.Runtime(limits=runtime.Limits(statements=0, time=0, collection_size=0,

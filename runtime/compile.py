@@ -152,6 +152,16 @@ def _assigned_names(body) -> set[str]:
     return out
 
 
+def _has_loop(node) -> bool:
+    if isinstance(node, tuple):
+        return any(_has_loop(n) for n in node)
+    if not isinstance(node, A.Node):
+        return False
+    if type(node) in (A.ForEach, A.ForIndex):
+        return True
+    return any(_has_loop(getattr(node, field)) for field in node._compared)
+
+
 def _calls_any(node, names: set[str]) -> bool:
     """Does anything under `node` call one of `names` (as `f(...)` or `thisapp.f(...)`)?
     Any method of that name counts too: a wrong yes only costs a little speed."""
@@ -307,7 +317,9 @@ class _Generator:
                                                   comparators=[_name("__M")]),
                                   body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
                                                             _const(f.name)))], orelse=[]), f))
-        body += self.block(f.body) + [py.Return(value=_const(None))]
+        # a leaf without loops runs a few statements and returns: its caller looks at limits
+        runs_on = f.name not in self.leaves or _has_loop(f.body)
+        body += self.block(f.body, check=runs_on) + [py.Return(value=_const(None))]
         return _at(_function_def(f"f_{f.name}", names, body), f)
 
     def _task_bare_names(self, body) -> set[str]:

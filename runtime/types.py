@@ -209,12 +209,18 @@ def _collect(body, out: list) -> None:
 def assigned_before_read(body) -> set[str]:
     """Variables of a script body whose first mention, in top-level order, is an assignment
     (`x = ...` not reading x) or a loop over them: an argument of that name could never be
-    seen, so it need not be bound and the variable's type is what the script gives it."""
+    seen, so it need not be bound and the variable's type is what the script gives it. Inside
+    a loop the same holds for a variable the loop's body assigns before it reads it, when
+    nothing after the loop reads it (a loop that never ran would leave it unset)."""
     from .compile import _read_names  # noqa: PLC0415  (one walker for names)
 
+    reads_after: list[set[str]] = [set()]  # reads_after[i]: names read by body[-i:]
+    for s in reversed(body):
+        reads_after.append(reads_after[-1] | _read_names(s, set()))
+    reads_after.reverse()
     seen: set[str] = set()
     out: set[str] = set()
-    for s in body:
+    for index, s in enumerate(body):
         reads = _read_names(s, set())
         k = type(s)
         if k is A.Assign and type(s.target) is A.Name and s.op == "=":
@@ -224,6 +230,8 @@ def assigned_before_read(body) -> set[str]:
         elif k in (A.ForEach, A.ForIndex):  # the loop sets its variable before the body runs
             if s.var not in seen and s.var not in _read_names(s.iterable, set()):
                 out.add(s.var)
+            unread = seen | _read_names(s.iterable, set()) | reads_after[index + 1]
+            out |= assigned_before_read(s.body) - unread
         seen |= reads
         if k is A.Assign and type(s.target) is A.Name:
             seen.add(s.target.name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from array import array
 
 from .errors import DelugeError
 
@@ -277,11 +278,14 @@ def _from_plain(v):
     if t is dict:
         return {k: _from_plain(x) for k, x in v.items()}
     if t is list:
-        # Long lists of plain values are common (a host's rows, ids): tell by their types,
-        # at C speed, whether any element needs converting
-        kinds = set(map(type, v))
-        if kinds <= _KEPT_AS_IS or (kinds == {int} and MIN_NUMBER <= min(v) and
-                                    max(v) <= MAX_NUMBER):
+        # Long lists of plain values are common (a host's rows, ids): tell at C speed whether
+        # any element needs converting. An array of 64-bit numbers takes only ints in range.
+        try:
+            array("q", v)
+            return list(v)
+        except (TypeError, OverflowError):
+            pass
+        if set(map(type, v)) <= _KEPT_AS_IS:
             return list(v)
         return [_from_plain(x) for x in v]
     return v

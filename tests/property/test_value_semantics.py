@@ -212,3 +212,33 @@ def test_only_booleans_are_conditions(v):
 def test_boolean_operators(left, right):
     assert value("return {a && b, a || b, !a};", a=left, b=right) == \
         [left and right, left or right, not left]
+
+
+def _reference_from_plain(v):
+    """The host-data conversion, element by element: numbers past 64 bits become decimals."""
+    if type(v) is int:
+        return v if MIN_NUMBER <= v <= MAX_NUMBER else float(v)
+    if type(v) is list:
+        return [_reference_from_plain(x) for x in v]
+    if type(v) is dict:
+        return {k: _reference_from_plain(x) for k, x in v.items()}
+    return v
+
+
+host_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), texts, st.floats(allow_nan=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=6),
+                            st.dictionaries(plain_texts, inner, max_size=4)), max_leaves=20)
+
+
+@SETTINGS
+@given(host_values)
+def test_host_data_converts_as_element_by_element(v):
+    from runtime.values import from_plain
+
+    converted = from_plain(v)
+    expected = _reference_from_plain(v)
+    assert converted == expected
+    assert repr(converted) == repr(expected)  # the same types too (True stays True, 2**70 a float)
+    if type(v) is list:
+        assert converted is not v  # a script's changes never reach the host's list
