@@ -18,7 +18,7 @@ from . import builtins as B
 from . import rt
 from .errors import DelugeError
 from .limits import check_collection, check_text
-from .values import Collection, TypedList, concat_text
+from .values import Collection, TypedList, check_decimal, concat_text
 
 FILENAME_PREFIX = "<deluge "
 CODE_FORMAT = 3  # bump when generated code or the spec changes shape
@@ -124,7 +124,10 @@ def base_helpers() -> dict:
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
         _concat_text=concat_text, _str=str, _locals=locals, _dict=dict,
-        _dict_get=dict.get, _list_append=list.append, _check_collection=check_collection)
+        _dict_get=dict.get, _list_append=list.append, _check_collection=check_collection,
+        _check_decimal=check_decimal, _str_contains=str.__contains__, _str_find=str.find,
+        _str_rfind=str.rfind, _str_startswith=str.startswith, _str_endswith=str.endswith,
+        _str_upper=str.upper, _str_lower=str.lower)
     return helpers
 
 

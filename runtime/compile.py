@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import ast as py
 import itertools
+import sys
 
 from dsl import ast as A
 
 from . import builtins as B
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
 from .errors import StaticErrors
-from .types import (ANY, BOOL, INT, INTS, LIST, MAP, STR, Types, assigned_before_read, fits,
-                    of_declared)
+from .types import (ANY, BOOL, DEC, INT, INTS, LIST, MAP, NUMBERS, STR, Types,
+                    assigned_before_read, fits, of_declared)
 
 NAMESPACE_ROOTS = ("thisapp", "standalone", "function")
 SYSTEM_ROOTS = ("zoho", "input") + NAMESPACE_ROOTS
@@ -47,12 +48,20 @@ _BINARY_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mo
                    "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge",
                    "in": "_in"}
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "&&", "||"})
+# Text methods that are str's own when the receiver and arguments are proven texts: helper name
+# (an unbound str method, see runtime.code) and argument count.
+_TEXT_INLINE = {"contains": ("_str_contains", 1), "indexof": ("_str_find", 1),
+                "find": ("_str_find", 1), "lastindexof": ("_str_rfind", 1),
+                "startswith": ("_str_startswith", 1), "endswith": ("_str_endswith", 1),
+                "touppercase": ("_str_upper", 0), "upper": ("_str_upper", 0),
+                "tolowercase": ("_str_lower", 0), "lower": ("_str_lower", 0)}
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
 _PYTHON_TYPES = {INT: int, STR: str, LIST: list, MAP: dict}
 _NATIVE_ARITHMETIC = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}
 _NATIVE_COMPARE = {"==": py.Eq(), "!=": py.NotEq(), "<": py.Lt(), "<=": py.LtE(), ">": py.Gt(),
                    ">=": py.GtE()}
 MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
+MAX_DECIMAL = sys.float_info.max
 MAX_INDEX = 2**31 - 1  # `for each index` refuses longer lists (runtime.code._indexes)
 LONG_TEXT = 100_000  # texts longer than this are measured against the run's text_size limit
 
@@ -613,7 +622,14 @@ class _Generator:
         if ints and e.op in _NATIVE_ARITHMETIC:
             return self.checked_number(py.BinOp(left=self.expr(e.left), op=_NATIVE_ARITHMETIC[e.op],
                                                 right=self.expr(e.right)), e)
-        if (ints or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
+        numbers = left_type in NUMBERS and right_type in NUMBERS
+        if numbers and DEC in (left_type, right_type):  # DECIMAL arithmetic: Python's floats
+            divisor = e.right.value if type(e.right) in (A.NumberLit, A.DecimalLit) else 0
+            if e.op in _NATIVE_ARITHMETIC or (e.op == "/" and divisor != 0):
+                op = _NATIVE_ARITHMETIC.get(e.op) or py.Div()
+                return self.checked_decimal(py.BinOp(left=self.expr(e.left), op=op,
+                                                     right=self.expr(e.right)))
+        if (numbers or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
         if e.op == "+" and {left_type, right_type} <= {STR, INT} and STR in (left_type,
@@ -678,6 +694,9 @@ class _Generator:
             return (e.value, e.value) if type(e.value) is int else None
         if kind is A.Name:
             return (0, MAX_INDEX) if e.name in self.scope.indexes else None
+        if kind is A.MethodCall and e.name.lower() in ("size", "length") and not e.args and \
+                self.scope.types.of(e.target) in (LIST, MAP, STR):
+            return 0, MAX_NUMBER  # a Python length: never negative, at most sys.maxsize
         if kind is A.Unary and e.op == "-":
             inner = self.bounds(e.operand)
             return (-inner[1], -inner[0]) if inner is not None and inner[0] > MIN_NUMBER \
@@ -707,6 +726,15 @@ class _Generator:
             corners = [a * b for a in left for b in right]
             low, high = min(corners), max(corners)
         return (low, high) if MIN_NUMBER <= low and high <= MAX_NUMBER else None
+
+    def checked_decimal(self, value):
+        """`value` if it is a finite DECIMAL (NaN fails both comparisons), else the error."""
+        temp = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=_const(-MAX_DECIMAL), ops=[py.LtE(), py.LtE()],
+                            comparators=[py.NamedExpr(target=_name(temp, py.Store()), value=value),
+                                         _const(MAX_DECIMAL)]),
+            body=_name(temp), orelse=_call("_check_decimal", _name(temp)))
 
     def checked_text(self, value):
         """`value` (a text) if not suspiciously long; long texts are checked against the run's
@@ -812,6 +840,9 @@ class _Generator:
         n = len(args)
         if name in ("size", "length") and n == 0 and known in (list, dict, str):
             return _call("_len", receiver)
+        if known is str and name in _TEXT_INLINE and n == _TEXT_INLINE[name][1] and all(
+                self.scope.types.of(a) == STR for a in node.args[-n:] if n):
+            return _call(_TEXT_INLINE[name][0], receiver, *args)  # text methods of texts
         if name == "get" and n == 1 and type(node) is A.MethodCall:
             key = node.args[0]
             text_key = type(key) is A.TextLit or self.scope.types.of(key) == STR

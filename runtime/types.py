@@ -1,7 +1,7 @@
 """What the compiler can prove about the values of a function's variables and expressions.
 
-A small lattice: INT (a NUMBER, never null), INT_OR_NULL, STR (a TEXT, never null), BOOL,
-LIST (a plain list), MAP (a plain map), NULL, and ANY. The inference is flow-insensitive: a
+A small lattice: INT (a NUMBER, never null), INT_OR_NULL, DEC (a DECIMAL, never null), STR (a
+TEXT, never null), BOOL, LIST (a plain list), MAP (a plain map), NULL, and ANY. The inference is flow-insensitive: a
 variable's type is the join of everything assigned to it anywhere in the function. Where both
 operands of an operator are proven numbers (or non-null texts), the compiler emits Python's own
 operator with an inline 64-bit check instead of a helper call: that is most of the speed of
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dsl import ast as A
 
-INT, INT_OR_NULL, NULL, STR, BOOL, LIST, MAP, ANY = (
-    "int", "int?", "null", "str", "bool", "list", "map", "any")
+INT, INT_OR_NULL, DEC, NULL, STR, BOOL, LIST, MAP, ANY = (
+    "int", "int?", "dec", "null", "str", "bool", "list", "map", "any")
 INTS = frozenset({INT, INT_OR_NULL})
+NUMBERS = INTS | {DEC}
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "&&", "||"})
 _INT_METHODS = frozenset({
@@ -63,6 +64,8 @@ def fits(value_type, kind: str) -> bool:
         return value_type in (INT, INT_OR_NULL, NULL)
     if kind in ("string", "text"):
         return value_type in (STR, NULL)
+    if kind in ("decimal", "float", "double"):
+        return value_type in (DEC, NULL)
     if kind in ("bool", "boolean"):
         return value_type in (BOOL, NULL)
     if kind == "list":
@@ -121,6 +124,8 @@ class Types:
         k = type(e)
         if k is A.NumberLit:
             return INT
+        if k is A.DecimalLit:
+            return DEC
         if k is A.TextLit:
             return STR
         if k is A.BoolLit:
@@ -143,7 +148,7 @@ class Types:
             if e.op == "!":
                 return BOOL
             t = self.of(e.operand)
-            return None if t is None else (INT if t in INTS else ANY)
+            return None if t is None else (INT if t in INTS else DEC if t == DEC else ANY)
         if k is A.IfExpr:
             a, b = self.of(e.then), self.of(e.otherwise)
             return None if a is None or b is None else join(a, b)
@@ -179,6 +184,8 @@ class Types:
             return STR  # text + anything is text
         if a in INTS and b in INTS:
             return INT
+        if a in NUMBERS and b in NUMBERS and op in "+-*/%":  # a DECIMAL on one side
+            return DEC
         return ANY
 
 
