@@ -24,15 +24,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from runtime.errors import DelugeError
 from runtime.tasks.crm import CRITERIA_OPERATORS, search_kind
 from runtime.values import to_plain, to_text
+
+from .localdb import ThreadConnections
 
 DB_FILE = "crm.db"
 FIRST_CRM_ID = 4_876_876_000_000_000_000
@@ -63,8 +63,8 @@ def now_text() -> str:
 class LocalCrm:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path)
+        self._db = self._connections.get
         self._lock = threading.RLock()
         db = self._db()
         db.executescript("""
@@ -82,15 +82,6 @@ class LocalCrm:
         from connections.store import default_home
 
         return cls(Path(home if home is not None else default_home()) / DB_FILE)
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode = WAL")
-            self._local.db = db
-        return db
 
     def _write(self, sql_and_args: list[tuple]) -> None:
         db = self._db()

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .localdb import ThreadConnections
+
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 DB_FILE = "runs.db"
 SCHEMA = """
@@ -135,10 +137,8 @@ def _process_gone(worker: str | None) -> bool:
 class RunStore:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+        self._connections = ThreadConnections(self.path, rows=True)
+        self._db = self._connections.get
         db = self._db()
         db.executescript(SCHEMA)
         db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -149,22 +149,6 @@ class RunStore:
         from connections.store import default_home
 
         return cls(Path(home if home is not None else default_home()) / DB_FILE)
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA busy_timeout = 30000")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            if os.name == "posix":
-                os.chmod(self.path, 0o600)
-            self._local.db = db
-            with self._guard:
-                self._all.append(db)
-        return db
 
     def relax_sync(self) -> None:
         """For this thread's writes (a worker's claim and finish): sync at checkpoints only.
@@ -185,14 +169,7 @@ class RunStore:
             raise
 
     def close(self) -> None:
-        with self._guard:
-            for db in self._all:
-                try:
-                    db.close()
-                except sqlite3.Error:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     # ------------------------------------------------------------------ the queue
 

@@ -98,6 +98,14 @@ class FakeZoho:
                 return None, err("INVALID_DATA", "invalid data", api_name="trigger")
             return body, None
 
+        def module_and_body(module):
+            """(records, body, None) of a write, or (None, None, the error answer)."""
+            records, problem = module_or_error(module)
+            if problem:
+                return None, None, problem
+            body, problem = body_data()
+            return records, body, problem
+
         def stamp(record):
             record.update(Modified_Time="2026-11-28T10:00:00+05:30",
                           Modified_By={"name": "Fake Admin", "id": "4876876000000000007"})
@@ -165,10 +173,7 @@ class FakeZoho:
 
         @app.post("/crm/v8/<module>")
         def create(module):
-            records, problem = module_or_error(module)
-            if problem:
-                return problem
-            body, problem = body_data()
+            records, body, problem = module_and_body(module)
             if problem:
                 return problem
             record = dict(body["data"][0])
@@ -186,10 +191,7 @@ class FakeZoho:
 
         @app.put("/crm/v8/<module>/<record_id>")
         def update(module, record_id):
-            records, problem = module_or_error(module)
-            if problem:
-                return problem
-            body, problem = body_data()
+            records, body, problem = module_and_body(module)
             if problem:
                 return problem
             if record_id not in records:
@@ -203,10 +205,7 @@ class FakeZoho:
 
         @app.put("/crm/v8/<module>")
         def bulk(module):
-            records, problem = module_or_error(module)
-            if problem:
-                return problem
-            body, problem = body_data()
+            records, body, problem = module_and_body(module)
             if problem:
                 return problem
             out = []

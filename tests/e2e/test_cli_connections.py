@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import threading
 
 import pytest
 import requests
@@ -38,7 +37,11 @@ class Admin:
         self.printed: list[str] = []
 
     def __call__(self, *args, input=None, expect=0, **env):
-        done = subprocess.run(_command() + ["connections", *map(str, args)], input=input,
+        return self.sluice("connections", *args, input=input, expect=expect, **env)
+
+    def sluice(self, *args, input=None, expect=0, **env):
+        """Any `sluice` command with this home; what it printed is kept."""
+        done = subprocess.run(_command() + list(map(str, args)), input=input,
                               capture_output=True, text=True, timeout=60,
                               env=dict(self.env, **env))
         self.printed += [done.stdout, done.stderr]

@@ -5,13 +5,11 @@ real-looking CRM functions give the same results on both."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import _command
 from connect_helpers import CLIENT_ID, CLIENT_SECRET
 from fake_zoho import FakeZoho
 from sluice.provider import LocalProvider
@@ -60,11 +58,7 @@ def admin(tmp_path, provider):
 
 
 def run(admin, script, *args, expect=0):
-    done = subprocess.run(_command() + ["run", str(HERE / script), "--json", *map(str, args)],
-                          capture_output=True, text=True, timeout=60, env=admin.env)
-    admin.printed += [done.stdout, done.stderr]
-    assert done.returncode == expect, (done.stdout, done.stderr)
-    return json.loads(done.stdout)
+    return json.loads(admin.sluice("run", HERE / script, "--json", *args, expect=expect).stdout)
 
 
 def connect_zoho(admin, provider):
@@ -149,12 +143,7 @@ def test_a_wrong_token_prefix_is_refused_by_the_fake(provider):
 
 
 def crm_command(admin, *args, expect=0):
-    done = subprocess.run(_command() + ["crm", *map(str, args)], capture_output=True,
-                          text=True, timeout=60, env=admin.env)
-    admin.printed += [done.stdout, done.stderr]
-    assert done.returncode == expect, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    return done.stdout
+    return admin.sluice("crm", *args, expect=expect).stdout
 
 
 def test_a_saved_choice_serves_every_run(admin, provider, fake, tmp_path):

@@ -30,16 +30,7 @@ def admin(tmp_path, provider):
 
 
 def sluice_run(admin, *args, expect=0):
-    import subprocess
-
-    from conftest import _command
-
-    done = subprocess.run(_command() + ["run", *map(str, args)], capture_output=True,
-                          text=True, timeout=60, env=admin.env)
-    admin.printed += [done.stdout, done.stderr]
-    assert done.returncode == expect, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    return done
+    return admin.sluice("run", *args, expect=expect)
 
 
 def test_mailchimp_through_a_connection(admin, provider):

@@ -1,0 +1,47 @@
+"""SQLite files of $SLUICE_HOME that threads share (the run queue, the local CRM records): one
+connection per thread, WAL, fully synced, readable by the owner only, all closed together."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+
+class ThreadConnections:
+    def __init__(self, path: str | os.PathLike, *, rows: bool = False):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.rows = rows  # rows as sqlite3.Row (by name) rather than tuples
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection (made on first use)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                 check_same_thread=False)
+            if self.rows:
+                db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            if os.name == "posix":
+                os.chmod(self.path, 0o600)
+            self._local.db = db
+            with self._guard:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._guard:
+            for db in self._all:
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
