@@ -410,6 +410,55 @@ class Connections:
         self.store.update(link, status=CONNECTED, last_error=None)
         return self.get(link)
 
+    def connect_with_code(self, link: str, code: str) -> ConnectionInfo:
+        """Trade an authorization code made outside Sluice for tokens, with no browser and no
+        redirect: the "grant token" of Zoho's Self Client, or a code a provider's console
+        shows."""
+        from .auth import oauth2
+
+        row, service, secrets = self._oauth2_row(link)
+        pending = oauth2.Pending(url="", state="", redirect_uri=None, code_verifier=None)
+        try:
+            token = oauth2.exchange_code(self.http.session, service, self._endpoints(row, service),
+                                         self._client(row, service, secrets), pending, code)
+        except ConnectionsError as e:
+            self.store.update(link, last_error=str(e))
+            raise
+        kept = {k: v for k, v in secrets.items() if k == "client_secret"}
+        self.tokens.save(link, kept, token, service)
+        return self.get(link)
+
+    def connect_with_tokens(self, link: str, *, access_token: str | None = None,
+                            refresh_token: str | None = None,
+                            expires_in: float | None = None) -> ConnectionInfo:
+        """Store tokens obtained elsewhere. With a refresh token alone, an access token is
+        fetched with it at once (which also proves it works)."""
+        from .auth import oauth2
+
+        if not access_token and not refresh_token:
+            raise InvalidDefinition("give an access token, a refresh token, or both")
+        row, service, secrets = self._oauth2_row(link)
+        kept = {k: v for k, v in secrets.items() if k == "client_secret"}
+        if access_token:
+            token = oauth2.Token(access_token=access_token, refresh_token=refresh_token,
+                                 expires_in=expires_in, scope=None, fields={})
+            self.tokens.save(link, kept, token, service)
+            return self.get(link)
+        row = self.store.update(link, secrets=dict(kept, refresh_token=refresh_token),
+                                new_tokens=True, status=NOT_CONNECTED, last_error=None,
+                                failures=0, retry_at=None, expires_at=None, lifetime=None)
+        self.tokens.renew(link, self._renewal(row, service, self._secrets(row)),
+                          seen_generation=row.generation, force=True)
+        return self.get(link)
+
+    def _oauth2_row(self, link: str):
+        row = self._row(link)
+        service = self.service(row.service)
+        if service.auth != "oauth2":
+            raise InvalidDefinition(f"connection {link} uses {service.auth}: only OAuth 2.0 "
+                                    "connections take codes and tokens")
+        return row, service, self._secrets(row)
+
     def set_credentials(self, link: str, **values) -> ConnectionInfo:
         """Replace stored credentials (username, password, api_key, client_secret) of `link`."""
         allowed = {"username", "password", "api_key", "client_secret"}

@@ -217,7 +217,23 @@ def _redirect_uri(port: int | None) -> str:
 def cmd_connect(args) -> int:
     from connections import LoopbackListener
 
+    code = secret_from_env(args.code_env, "authorization code")
+    access = secret_from_env(args.access_token_env, "access token")
+    refresh = secret_from_env(args.refresh_token_env, "refresh token")
+    if code and (access or refresh):
+        raise UsageError("--code-env trades a code for tokens: give it, or tokens, not both")
+    if args.expires_in is not None and not access:
+        raise UsageError("--expires-in goes with --access-token-env")
     with _open() as conns:
+        if code:
+            info = conns.connect_with_code(args.link, code)
+            out(_connected_line(info))
+            return EXIT_OK
+        if access or refresh:
+            info = conns.connect_with_tokens(args.link, access_token=access,
+                                             refresh_token=refresh, expires_in=args.expires_in)
+            out(_connected_line(info))
+            return EXIT_OK
         info = conns.get(args.link)
         service = conns.service(info.service)
         if not service.needs_browser:
@@ -478,8 +494,10 @@ def add_parser(sub) -> None:
                       description="OAuth: prints the authorization URL alone on a line (and "
                                   "opens a browser when there is one), waits for the redirect "
                                   "on http://127.0.0.1:PORT/callback, checks it and stores the "
-                                  "tokens. Client credentials, Basic, API key: checks and "
-                                  "stores without a browser.")
+                                  "tokens; or takes a code or tokens made elsewhere "
+                                  "(--code-env, --access-token-env, --refresh-token-env). "
+                                  "Client credentials, Basic, API key: checks and stores "
+                                  "without a browser.")
     p.add_argument("link", metavar="LINK")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--port", type=int, metavar="P", help="loopback port (default 8765)")
@@ -487,6 +505,16 @@ def add_parser(sub) -> None:
                    help="no listener: paste the URL the browser was redirected to")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long to wait for the redirect (default 300)")
+    p.add_argument("--code-env", metavar="VAR",
+                   help="OAuth 2.0 without a browser: trade the authorization code in this "
+                        "environment variable for tokens (e.g. a Zoho Self Client grant token)")
+    p.add_argument("--access-token-env", metavar="VAR",
+                   help="OAuth 2.0: store the access token in this environment variable")
+    p.add_argument("--refresh-token-env", metavar="VAR",
+                   help="OAuth 2.0: store the refresh token in this environment variable (alone: "
+                        "an access token is fetched with it now)")
+    p.add_argument("--expires-in", type=float, metavar="SECONDS",
+                   help="with --access-token-env: how long the access token is valid")
     p.set_defaults(run=guarded(cmd_connect))
 
     for name, help_text, fn in (("list", "list connections", cmd_list),

@@ -172,3 +172,34 @@ def test_a_saved_choice_serves_every_run(admin, provider, fake, tmp_path):
     bad.write_text('{"Leads": 3}')
     assert crm_command(admin, "load", bad, expect=2) == ""
     admin.assert_no_secret_shown()
+
+
+def test_zoho_connected_without_a_browser(admin, provider, fake, tmp_path):
+    """The ways an admin connects Zoho on a server: a Self Client grant code, a refresh token
+    alone, or an access token."""
+    admin("create", "zoho", "--service", "zoho", "--client-id", CLIENT_ID,
+          "--client-secret-env", "APP_SECRET", "--param", f"accounts_url={provider.url}",
+          "--param", f"api_domain={provider.url}")
+    code = provider.console_code(CLIENT_ID, "ZohoCRM.modules.ALL")
+    done = admin("connect", "zoho", "--code-env", "GRANT", GRANT=code)
+    assert "connected" in done.stdout
+    got = run(admin, "lead_converted.dg", "--crm", "zoho", "--arg",
+              "leadId=4876876000000100001")
+    assert got["return"]["lead"] == "Smith"
+
+    issued = provider.issue_tokens(CLIENT_ID, "ZohoCRM.modules.ALL")
+    admin("connect", "zoho", "--refresh-token-env", "RT", RT=issued.refresh_token)
+    assert run(admin, "copy_city.dg", "--crm", "zoho", "--arg",
+               "accountId=4876876000000300001")["info"][0] == "moved Lee to Lisbon"
+    admin("connect", "zoho", "--access-token-env", "AT", "--expires-in", "3600",
+          AT=issued.access_token)
+    shown = admin("show", "zoho").stdout
+    assert "connected" in shown
+    assert run(admin, "copy_city.dg", "--crm", "zoho", "--arg",
+               "accountId=4876876000000300001")["info"][2] == "3 contacts in all"
+
+    refused = admin("connect", "zoho", "--code-env", "GRANT", GRANT="code-never-made", expect=1)
+    assert "invalid_grant" in refused.stderr
+    admin("connect", "zoho", "--code-env", "GRANT", "--access-token-env", "AT", GRANT="x",
+          AT="y", expect=2)
+    admin.assert_no_secret_shown()
