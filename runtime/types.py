@@ -1,11 +1,11 @@
 """What the compiler can prove about the values of a function's variables and expressions.
 
 A small lattice: INT (a NUMBER, never null), INT_OR_NULL, DEC (a DECIMAL, never null), STR (a
-TEXT, never null), BOOL, LIST (a plain list), MAP (a plain map), NULL, and ANY. The inference is flow-insensitive: a
-variable's type is the join of everything assigned to it anywhere in the function. Where both
-operands of an operator are proven numbers (or non-null texts), the compiler emits Python's own
-operator with an inline 64-bit check instead of a helper call: that is most of the speed of
-arithmetic loops and recursive functions.
+TEXT, never null), BOOL, LIST (a plain list), MAP (a plain map), NULL, and ANY. The inference is
+flow-insensitive: a variable's type is the join of everything assigned to it anywhere in the
+function. Where both operands of an operator are proven numbers (or non-null texts), the
+compiler emits Python's own operator with an inline 64-bit (or finiteness) check instead of a
+helper call: that is most of the speed of arithmetic loops and recursive functions.
 
 A null where INT_OR_NULL allows one makes Python raise TypeError, which the runtime turns into
 the same Deluge message the helper would have given.

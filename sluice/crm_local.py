@@ -16,7 +16,8 @@ or an error map (`MANDATORY_NOT_FOUND`, `INVALID_DATA`, `INVALID_MODULE`); searc
 `((Field:op:value) and (...))` with equals, not_equal, starts_with, in, between, greater_than,
 greater_equal, less_than, less_equal, plus the email / phone / word searches. A related list
 is the records of that module that point at the parent through a lookup field (`{"id": ...}`
-or the bare id), or that `updateRelatedRecord` linked to it.
+or the bare id), or that `updateRelatedRecord` linked to it. A lookup written as a bare id
+(`"Owner": "4876..."`) is kept as Zoho shows it, `{"name": ..., "id": ...}`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ MANDATORY = {"Leads": ("Last_Name",), "Contacts": ("Last_Name",), "Accounts": ("
 # Modules every CRM org has: reading one that has no records yet finds none, not INVALID_MODULE.
 STANDARD_MODULES = frozenset(MANDATORY) | {"Notes", "Attachments", "Price_Books", "Users",
                                            "Activities", "Appointments__s", "Services__s"}
+# Fields that hold a lookup (`{"name": ..., "id": ...}`) in the standard modules; a write may set
+# one (or any field that holds a lookup already) by a bare record id.
+LOOKUP_FIELDS = frozenset({"Owner", "Account_Name", "Contact_Name", "Deal_Name", "Vendor_Name",
+                           "Campaign_Source", "What_Id", "Who_Id", "Parent_Id", "Reporting_To",
+                           "Product_Name", "Quote_Name", "Sales_Order"})
+RECORD_ID = re.compile(r"^\d{15,19}$")
+NAME_FIELDS = ("Full_Name", "full_name", "Account_Name", "Deal_Name", "Product_Name",
+               "Vendor_Name", "Campaign_Name", "Subject", "Name", "name", "Last_Name")
 EMAIL_FIELDS = ("Email", "Secondary_Email")
 PHONE_FIELDS = ("Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone", "Fax")
 
@@ -208,10 +217,33 @@ class LocalCrm:
 
     @staticmethod
     def _details(record: dict) -> dict:
-        return {"Modified_Time": record.get("Modified_Time"),
-                "Modified_By": record.get("Modified_By"),
-                "Created_Time": record.get("Created_Time"), "id": record["id"],
-                "Created_By": record.get("Created_By")}
+        """What a write answers; a record seeded without the system fields gets them here."""
+        modified = record.get("Modified_Time")
+        return {"Modified_Time": modified, "Modified_By": record.get("Modified_By") or dict(USER),
+                "Created_Time": record.get("Created_Time") or modified, "id": record["id"],
+                "Created_By": record.get("Created_By") or dict(USER)}
+
+    def _lookups(self, changes: dict, existing: dict) -> dict:
+        """A lookup set by a bare id (`"Owner": "4876..."`) is kept as Zoho shows it:
+        `{"name": ..., "id": ...}`, the name taken from the record it points at."""
+        for key, value in changes.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int)) or \
+                    not RECORD_ID.match(str(value)):
+                continue
+            if key in LOOKUP_FIELDS or isinstance(existing.get(key), dict):
+                changes[key] = self._lookup(str(value))
+        return changes
+
+    def _lookup(self, record_id: str) -> dict:
+        if record_id == USER["id"]:
+            return dict(USER)
+        row = self._db().execute("SELECT record FROM records WHERE kind = 'crm' AND id = ?",
+                                 (record_id,)).fetchone()
+        target = json.loads(row[0]) if row else {}
+        name = next((target[f] for f in NAME_FIELDS if isinstance(target.get(f), str)), None)
+        if name is None and (target.get("First_Name") or target.get("Last_Name")):
+            name = " ".join(filter(None, (target.get("First_Name"), target.get("Last_Name"))))
+        return {"name": name, "id": record_id} if name else {"id": record_id}
 
     def _invalid_module(self, module: str) -> dict:
         return error("INVALID_MODULE", "the module name given seems to be invalid",
@@ -251,7 +283,7 @@ class LocalCrm:
         return _deluge(_page([r for r in self._all(module) if test(r)], page, per_page))
 
     def create(self, run, module, data, options, connection):
-        record = _plain_record(data)
+        record = self._lookups(_plain_record(data), {})
         missing = [f for f in MANDATORY.get(module, ()) if record.get(f) in (None, "")]
         if missing:
             return error("MANDATORY_NOT_FOUND", "required field not found",
@@ -269,7 +301,7 @@ class LocalCrm:
         record = self._one(module, record_id)
         if record is None:
             return error("INVALID_DATA", "the id given seems to be invalid", id=record_id)
-        changes = _plain_record(data)
+        changes = self._lookups(_plain_record(data), record)
         changes.pop("id", None)
         record.update(changes)
         record.update(Modified_Time=now_text(), Modified_By=dict(USER))

@@ -159,6 +159,30 @@ def test_dates_reach_the_store_as_the_api_takes_them(crm):
         "Closing_Date": "2024-01-31".toDate(), "Met": "2024-01-31 09:30:00".toDateTime(),
         "Steps": {{"On": "2024-02-01".toDate()}}});
     deal = zoho.crm.getRecordById("Deals", made.get("id"));
-    return deal.get("Closing_Date") + " " + deal.get("Met") + " " + deal.get("Steps").get(0).get("On");
+    steps = deal.get("Steps");
+    return deal.get("Closing_Date") + " " + deal.get("Met") + " " + steps.get(0).get("On");
     """, services=services)
     assert result.value == "2024-01-31 2024-01-31T09:30:00+05:30 2024-02-01", result.error
+
+
+def test_lookups_set_by_id_read_back_as_zoho_shows_them(tmp_path):
+    store = LocalCrm(tmp_path / "crm.db")
+    store.load({"Accounts": [{"id": "4876876000000000301", "Account_Name": "Acme"}],
+                "Users": [{"id": "4876876000000000099", "full_name": "Pat Lee"}],
+                "Deals": [{"id": "4876876000000000401", "Deal_Name": "D", "Stage": "New",
+                           "Campaign_Source": {"name": "Old", "id": "1"}}]})
+    r = run(store, """
+    zoho.crm.updateRecord("Deals", 4876876000000000401, {"Owner": "4876876000000000099",
+        "Account_Name": 4876876000000000301, "Campaign_Source": "4876876000000000777",
+        "Description": "4876876000000000301"});
+    deal = zoho.crm.getRecordById("Deals", 4876876000000000401);
+    info deal.get("Owner").get("name") + " / " + deal.get("Account_Name").get("name");
+    info deal.get("Campaign_Source");
+    info deal.get("Description");
+    acme = "4876876000000000301";
+    made = zoho.crm.createRecord("Contacts", {"Last_Name": "Kim", "Account_Name": acme});
+    info zoho.crm.getRelatedRecords("Contacts", "Accounts", acme).size();
+    info zoho.crm.updateRecord("Accounts", acme, {"Phone": "1"}).get("Created_By").get("id");
+    """)
+    assert r.info == ["Pat Lee / Acme", '{"id":"4876876000000000777"}', "4876876000000000301", "1",
+                      "4876876000000000000"]
