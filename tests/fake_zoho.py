@@ -70,6 +70,9 @@ class FakeZoho:
             if not request.args.get("fields"):
                 return err("REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
                            param="fields")
+            if len(request.args["fields"].split(",")) > 50:
+                return err("LIMIT_EXCEEDED", "the number of fields exceeds the limit",
+                           param="fields", maximum_length=50)
             return None
 
         def listing(records):

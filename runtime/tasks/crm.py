@@ -372,9 +372,30 @@ class ZohoApi:
                                  if type(f) is dict and f.get("api_name")]
         return self._fields[key]
 
-    def _fields_param(self, run, module, connection) -> dict:
-        names = self._field_names(run, module, connection)
-        return {"fields": ",".join(names[:FIELDS_PER_CALL])} if names else {}
+    def _listing(self, run, path: str, fields_of: str, page, per_page, query, connection):
+        """A listing of whole records. The API returns only the fields it is asked for, at most
+        50 a call: a wider module is read in as many calls, merged by record id."""
+        params = dict(page=page, per_page=per_page, **{k: to_text(v) for k, v in query.items()})
+        if "fields" in params:  # the script chose its fields
+            return self._list(*self._call(run, "GET", path, connection, params=params))
+        names = self._field_names(run, fields_of, connection) or []
+        chunks = [names[i:i + FIELDS_PER_CALL] for i in range(0, len(names), FIELDS_PER_CALL)]
+        records = None
+        for chunk in chunks or [None]:
+            if chunk is not None:
+                params["fields"] = ",".join(chunk)
+            part = self._list(*self._call(run, "GET", path, connection, params=params))
+            if type(part) is not list:
+                return part  # an error map
+            if records is None:
+                records = part
+                continue
+            by_id = {r.get("id"): r for r in part if type(r) is dict}
+            for record in records:
+                more = by_id.get(record.get("id")) if type(record) is dict else None
+                if more:
+                    record.update((k, v) for k, v in more.items() if k not in record)
+        return records
 
     # -- CRM
 
@@ -387,10 +408,8 @@ class ZohoApi:
         return items[0] if items else {}
 
     def get_records(self, run, module, page, per_page, query, connection):
-        params = dict(self._fields_param(run, module, connection), page=page, per_page=per_page)
-        params.update({k: to_text(v) for k, v in query.items()})
-        return self._list(*self._call(run, "GET", f"/crm/v8/{_seg(module)}", connection,
-                                      params=params))
+        return self._listing(run, f"/crm/v8/{_seg(module)}", module, page, per_page, query,
+                             connection)
 
     def search(self, run, module, criteria, page, per_page, query, connection):
         params = {"page": page, "per_page": per_page}
@@ -416,12 +435,8 @@ class ZohoApi:
                                        connection, params=params))
 
     def related(self, run, relation, module, record_id, page, per_page, query, connection):
-        params = dict(self._fields_param(run, relation, connection), page=page,
-                      per_page=per_page)
-        params.update({k: to_text(v) for k, v in query.items()})
-        return self._list(*self._call(
-            run, "GET", f"/crm/v8/{_seg(module)}/{record_id}/{_seg(relation)}", connection,
-            params=params))
+        return self._listing(run, f"/crm/v8/{_seg(module)}/{record_id}/{_seg(relation)}",
+                             relation, page, per_page, query, connection)
 
     def update_related(self, run, relation, related_id, module, record_id, data, connection):
         return self._first(*self._call(

@@ -203,3 +203,25 @@ def test_zoho_connected_without_a_browser(admin, provider, fake, tmp_path):
     admin("connect", "zoho", "--code-env", "GRANT", "--access-token-env", "AT", GRANT="x",
           AT="y", expect=2)
     admin.assert_no_secret_shown()
+
+
+def test_a_module_wider_than_one_call_is_read_whole(admin, provider, tmp_path):
+    wide = {f"Field_{i:02}": i for i in range(70)}
+    modules = {"Wide__c": [dict(wide, id="4876876000000900001")], "Leads": []}
+    fake = FakeZoho(modules, {}, {})
+    wide_provider = LocalProvider(extend=fake.install)
+    wide_provider.add_client(CLIENT_ID, CLIENT_SECRET, scope="ZohoCRM.modules.ALL")
+    try:
+        script = tmp_path / "wide.dg"
+        script.write_text('r = zoho.crm.getRecords("Wide__c").get(0);\n'
+                          'return r.size() + " " + r.get("Field_69");\n')
+        data = tmp_path / "wide.json"
+        data.write_text(json.dumps(modules))
+        local = admin.sluice("run", script, "--crm-data", data, "--json")
+        connect_zoho(admin, wide_provider)
+        remote = admin.sluice("run", script, "--crm", "zoho", "--json")
+        assert json.loads(local.stdout)["return"] == json.loads(remote.stdout)["return"] == "71 69"
+        listings = [a["fields"] for m, p, a in fake.calls if p == "/crm/v8/Wide__c"]
+        assert [len(f.split(",")) for f in listings] == [50, 21]
+    finally:
+        wide_provider.stop()
