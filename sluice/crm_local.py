@@ -58,6 +58,17 @@ RECORD_ID = re.compile(r"^\d{15,19}$")
 NAME_FIELDS = ("Full_Name", "full_name", "Account_Name", "Deal_Name", "Product_Name",
                "Vendor_Name", "Campaign_Name", "Subject", "Name", "name", "Last_Name")
 EMAIL_FIELDS = ("Email", "Secondary_Email")
+# What upsert matches on when the script names no duplicate-check fields (Zoho's defaults).
+UNIQUE_FIELDS = {"Leads": ("Email",), "Contacts": ("Email",), "Accounts": ("Account_Name",),
+                 "Deals": ("Deal_Name",), "Products": ("Product_Name",),
+                 "Vendors": ("Vendor_Name",), "Campaigns": ("Campaign_Name",)}
+# What a converted lead gives its new contact: lead field -> contact field.
+CONVERTED_FIELDS = {**{f: f for f in ("Salutation", "First_Name", "Last_Name", "Email", "Phone",
+                                      "Mobile", "Fax", "Description", "Lead_Source",
+                                      "Secondary_Email", "Skype_ID", "Twitter")},
+                    "Designation": "Title", "Street": "Mailing_Street", "City": "Mailing_City",
+                    "State": "Mailing_State", "Zip_Code": "Mailing_Zip",
+                    "Country": "Mailing_Country"}
 PHONE_FIELDS = ("Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone", "Fax")
 
 
@@ -370,6 +381,74 @@ class LocalCrm:
             results.append(self.update(run, module, str(plain["id"]), plain, options,
                                        connection))
         return results
+
+    def bulk_create(self, run, module, records, options, connection):
+        return [self.create(run, module, r, options, connection) for r in records]
+
+    def upsert(self, run, module, data, options, connection):
+        """Update the record that has the same values in the duplicate-check fields (the
+        option `duplicate_check_fields`, else the module's unique field), or create one."""
+        fields = options.get("duplicate_check_fields") or UNIQUE_FIELDS.get(module, ())
+        if isinstance(fields, str):
+            fields = [fields]
+        record = _plain_record(data)
+        wanted = {f: _as_text(record.get(f)).lower() for f in fields if record.get(f) not in
+                  (None, "")}
+        if wanted and self._has_module(module):
+            for existing in self._all(module):
+                if all(_as_text(existing.get(f)).lower() == v for f, v in wanted.items()):
+                    return self.update(run, module, existing["id"], data, options, connection)
+        return self.create(run, module, data, options, connection)
+
+    def convert_lead(self, run, lead_id, values, connection):
+        """As Zoho converts a lead: its account (found by company name, or new), its contact
+        (found by email, or new), a deal when `values` has one; the lead leaves Leads."""
+        lead = self._one("Leads", lead_id)
+        if lead is None:
+            return error("INVALID_DATA", "the id given seems to be invalid", id=lead_id)
+        values = _plain_record(values)
+        deal = values.get("Deals")
+        if deal is not None and (not isinstance(deal, dict) or
+                                 any(deal.get(f) in (None, "") for f in MANDATORY["Deals"])):
+            missing = next(f for f in MANDATORY["Deals"]
+                           if not isinstance(deal, dict) or deal.get(f) in (None, ""))
+            return error("MANDATORY_NOT_FOUND", "required field not found", api_name=missing,
+                         json_path=f"$.data[0].Deals.{missing}")
+        owner = values.get("assign_to") or lead.get("Owner") or dict(USER)
+        owner = owner if isinstance(owner, dict) else {"id": str(owner)}
+        account_id = _lookup_id(values.get("Accounts")) or self._find("Accounts", "Account_Name",
+                                                                      lead.get("Company"))
+        if account_id is None and lead.get("Company"):
+            account_id = self.create(run, "Accounts", {"Account_Name": lead["Company"],
+                                                       "Owner": owner}, {}, None)["id"]
+        contact_id = _lookup_id(values.get("Contacts")) or self._find("Contacts", "Email",
+                                                                      lead.get("Email"))
+        if contact_id is None:
+            copied = {to: lead[of] for of, to in CONVERTED_FIELDS.items()
+                      if lead.get(of) not in (None, "")}
+            if account_id:
+                copied["Account_Name"] = str(account_id)
+            contact_id = self.create(run, "Contacts", dict(copied, Owner=owner), {},
+                                     None)["id"]
+        deal_id = None
+        if deal is not None:
+            links = {"Contact_Name": str(contact_id), "Owner": owner}
+            if account_id:
+                links["Account_Name"] = str(account_id)
+            deal_id = self.create(run, "Deals", dict(links, **deal), {}, None)["id"]
+        self._write([("DELETE FROM records WHERE kind = 'crm' AND module = 'Leads' AND id = ?",
+                      (lead_id,))])
+        return {"Contacts": str(contact_id), "Deals": deal_id,
+                "Accounts": str(account_id) if account_id else None}
+
+    def _find(self, module: str, field: str, value) -> str | None:
+        if value in (None, ""):
+            return None
+        wanted = _as_text(value).lower()
+        for record in self._all(module):
+            if _as_text(record.get(field)).lower() == wanted:
+                return record["id"]
+        return None
 
     # ------------------------------------------------------------------ Creator
 

@@ -27,6 +27,10 @@ def item_error(code, message, status=400, **details):
                           "status": "error"}]), status
 
 
+UNIQUE = {"Leads": ["Email"], "Contacts": ["Email"], "Accounts": ["Account_Name"],
+          "Deals": ["Deal_Name"]}
+
+
 class FakeZoho:
     def __init__(self, modules: dict, variables: dict | None = None, forms: dict | None = None):
         self.modules = {m: {str(r["id"]): copy.deepcopy(r) for r in rs}
@@ -35,7 +39,8 @@ class FakeZoho:
         self.forms = {f: {str(r["ID"]): copy.deepcopy(r) for r in rs}
                       for f, rs in (forms or {}).items()}
         self.ids = itertools.count(4876876000000900001)
-        self.calls: list[tuple] = []
+        self.calls: list[tuple] = []  # (method, path, query)
+        self.bodies: list[tuple] = []  # (path, JSON body) of each write
         self.mandatory = {"Leads": ["Last_Name"], "Contacts": ["Last_Name"],
                           "Deals": ["Deal_Name", "Stage"], "Accounts": ["Account_Name"]}
 
@@ -56,6 +61,8 @@ class FakeZoho:
             if not request.path.startswith(("/crm/", "/creator/")):
                 return None
             fake.calls.append((request.method, request.path, request.args.to_dict()))
+            if request.method != "GET":
+                fake.bodies.append((request.path, request.get_json(silent=True)))
             if not authorized():
                 return err("INVALID_TOKEN", "invalid oauth token", 401)
             return None
@@ -174,23 +181,77 @@ class FakeZoho:
                 return problem
             return fields_required() or listing(list(records.values()))
 
-        @app.post("/crm/v8/<module>")
-        def create(module):
-            records, body, problem = module_and_body(module)
-            if problem:
-                return problem
-            record = dict(body["data"][0])
+        def insert(module, records, item, index):
+            """One record of a create: (its answer item, whether it was made)."""
+            record = dict(item)
             for field in fake.mandatory.get(module, []):
                 if not record.get(field):
-                    return item_error("MANDATORY_NOT_FOUND", "required field not found",
-                                      api_name=field, json_path=f"$.data[0].{field}")
+                    return {"code": "MANDATORY_NOT_FOUND", "message": "required field not found",
+                            "details": {"api_name": field,
+                                        "json_path": f"$.data[{index}].{field}"},
+                            "status": "error"}, False
             record["id"] = str(next(fake.ids))
             record.update(Created_Time="2026-11-28T10:00:00+05:30",
                           Created_By={"name": "Fake Admin", "id": "4876876000000000007"})
             stamp(record)
             records[record["id"]] = record
-            return jsonify(data=[{"code": "SUCCESS", "details": details(record),
-                                  "message": "record added", "status": "success"}]), 201
+            return {"code": "SUCCESS", "details": details(record), "message": "record added",
+                    "status": "success"}, True
+
+        @app.post("/crm/v8/<module>")
+        def create(module):
+            records, body, problem = module_and_body(module)
+            if problem:
+                return problem
+            if len(body["data"]) > 100:
+                return err("LIMIT_EXCEEDED", "the number of records exceeds the limit")
+            answers = [insert(module, records, item, i) for i, item in enumerate(body["data"])]
+            made = any(ok for _, ok in answers)
+            return jsonify(data=[a for a, _ in answers]), (201 if made else 400)
+
+        @app.post("/crm/v8/<module>/upsert")
+        def upsert(module):
+            records, body, problem = module_and_body(module)
+            if problem:
+                return problem
+            item = body["data"][0]
+            keys = body.get("duplicate_check_fields") or UNIQUE.get(module, [])
+            for record in records.values():
+                if keys and all(str(record.get(k, "")).lower() == str(item.get(k, "")).lower()
+                                and item.get(k) for k in keys):
+                    record.update({k: v for k, v in item.items() if k != "id"})
+                    stamp(record)
+                    return jsonify(data=[{"code": "SUCCESS", "duplicate_field": keys[0],
+                                          "action": "update", "details": details(record),
+                                          "message": "record updated", "status": "success"}])
+            answer, ok = insert(module, records, item, 0)
+            answer.update(action="insert", duplicate_field=None)
+            return jsonify(data=[answer]), (201 if ok else 400)
+
+        @app.post("/crm/v8/Leads/<record_id>/actions/convert")
+        def convert(record_id):
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                return err("INVALID_DATA", "invalid data", api_name="data")
+            lead = fake.modules["Leads"].pop(record_id, None)
+            if lead is None:
+                return item_error("INVALID_DATA", "the id given seems to be invalid",
+                                  id=record_id)
+            values = body["data"][0]
+            made = {}
+            account = {"Account_Name": lead.get("Company")} if lead.get("Company") else None
+            contact = {k: lead[k] for k in ("First_Name", "Last_Name", "Email") if k in lead}
+            for module, record in (("Accounts", account), ("Contacts", contact),
+                                   ("Deals", values.get("Deals"))):
+                if record is None:
+                    continue
+                answer, ok = insert(module, fake.modules.setdefault(module, {}), record, 0)
+                if not ok:
+                    return jsonify(data=[answer]), 400
+                made[module] = {"name": next(iter(record.values()), ""),
+                                "id": answer["details"]["id"]}
+            return jsonify(data=[{"code": "SUCCESS", "details": made,
+                                  "message": "Successfully converted", "status": "success"}])
 
         @app.put("/crm/v8/<module>/<record_id>")
         def update(module, record_id):

@@ -220,6 +220,33 @@ def bulk_update(run, module=None, records=None, *rest):
                                            args.options(), args.connection)
 
 
+def bulk_create(run, module=None, records=None, *rest):
+    task = CRM + "bulkCreate"
+    if type(records) not in (list, TypedList) or not all(type(r) is dict for r in records):
+        raise DelugeError(f"{task}: the records must be a list of maps")
+    if len(records) > 100:
+        raise DelugeError(f"{task}: at most 100 records a call, found {len(records)}")
+    args = _Args(task, rest)
+    return _backend(run, task).bulk_create(run, _text(module, task, "module"),
+                                           [_data(run, r, task) for r in records],
+                                           args.options(), args.connection)
+
+
+def upsert(run, module=None, data=None, *rest):
+    task = CRM + "upsert"
+    args = _Args(task, rest)
+    return _backend(run, task).upsert(run, _text(module, task, "module"), _data(run, data, task),
+                                      args.options(), args.connection)
+
+
+def convert_lead(run, lead_id=None, values=None, *rest):
+    task = CRM + "convertLead"
+    args = _Args(task, rest)
+    return _backend(run, task).convert_lead(run, _record_id(lead_id, task),
+                                            _data(run, values if values is not None else {},
+                                                  task), args.connection)
+
+
 def invoke_connector(run, *args):
     raise DelugeError("zoho.crm.invokeConnector is not available in Sluice: connectors run "
                       "inside Zoho; call the service's API with invokeurl and a connection")
@@ -281,7 +308,9 @@ TASKS = {
     "zoho.crm.deleterecord": delete_record, "zoho.crm.getrelatedrecords": get_related_records,
     "zoho.crm.updaterelatedrecord": update_related_record,
     "zoho.crm.getorgvariable": get_org_variable, "zoho.crm.attachfile": attach_file,
-    "zoho.crm.bulkupdate": bulk_update, "zoho.crm.invokeconnector": invoke_connector,
+    "zoho.crm.bulkupdate": bulk_update, "zoho.crm.bulkcreate": bulk_create,
+    "zoho.crm.upsert": upsert, "zoho.crm.convertlead": convert_lead,
+    "zoho.crm.invokeconnector": invoke_connector,
     "zoho.creator.getrecords": creator_get_records,
     "zoho.creator.createrecord": creator_create_record,
     "zoho.creator.updaterecord": creator_update_record,
@@ -458,13 +487,33 @@ class ZohoApi:
             files=[("file", file.name, file.content, file.content_type)]))
 
     def bulk_update(self, run, module, records, options, connection):
-        status, body = self._call(run, "PUT", f"/crm/v8/{_seg(module)}", connection,
-                                  body=dict(_options(options), data=records))
-        error = self._error(status, body)
-        if error is not None:
-            return error
+        return self._each(*self._call(run, "PUT", f"/crm/v8/{_seg(module)}", connection,
+                                      body=dict(_options(options), data=records)))
+
+    def bulk_create(self, run, module, records, options, connection):
+        return self._each(*self._call(run, "POST", f"/crm/v8/{_seg(module)}", connection,
+                                      body=dict(_options(options), data=records)))
+
+    def _each(self, status, body):
+        """A write of several records: each one's details, or its error."""
+        items = body.get("data") if type(body) is dict else None
+        if type(items) is not list:
+            return self._error(status, body) or []
         return [i.get("details", {}) if i.get("status") == "success" else i
-                for i in (body.get("data") or [])]
+                for i in items if type(i) is dict]
+
+    def upsert(self, run, module, data, options, connection):
+        return self._first(*self._call(run, "POST", f"/crm/v8/{_seg(module)}/upsert",
+                                       connection, body=dict(_options(options), data=[data])))
+
+    def convert_lead(self, run, lead_id, values, connection):
+        status, body = self._call(run, "POST", f"/crm/v8/Leads/{lead_id}/actions/convert",
+                                  connection, body={"data": [values]})
+        answer = self._first(status, body)
+        if type(answer) is dict and answer.get("status") == "error":
+            return answer
+        # {"Contacts": {"name", "id"}, ...} in newer API versions, bare ids in older ones
+        return {k: (v.get("id") if type(v) is dict else v) for k, v in answer.items()}
 
     # -- Creator
 

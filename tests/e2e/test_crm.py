@@ -31,6 +31,7 @@ FIXTURES = {
                   "Account_Name": {"name": "Acme", "id": "4876876000000300001"}},
                  {"id": "4876876000000400003", "Last_Name": "Ray"}],
     "Tasks": [],
+    "Products": [],
     "_variables": {"discount_rate": "12"},
     "_forms": {"Orders": [{"ID": "3000000000000000011", "Customer": "Ann", "Item": "Pen"},
                           {"ID": "3000000000000000012", "Customer": "Bo", "Item": "Cap"}]},
@@ -129,6 +130,27 @@ def test_creator_on_both_backends(admin, provider, fake, tmp_path):
     expected = {"open": 1, "added": 3000, "shipped": "Data Updated Successfully"}
     assert local["return"] == expected and remote["return"] == expected
     assert fake.forms["Orders"]["3000000000000000011"]["Status"] == "Shipped"
+
+
+def test_lead_conversion_upsert_and_bulk_create_on_both_backends(admin, provider, fake,
+                                                                 tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    local = run(admin, "convert_lead.dg", "--crm", "local", "--crm-data", data,
+                "--arg", "leadId=4876876000000100001")
+    connect_zoho(admin, provider)
+    remote = run(admin, "convert_lead.dg", "--crm", "zoho", "--arg",
+                 "leadId=4876876000000100001")
+    expected = {"converted": True, "has_deal": True, "lead_gone": True, "products": 2,
+                "refused": "INVALID_DATA"}
+    assert local["return"] == expected, local
+    assert remote["return"] == expected, remote
+    assert [p["Product_Name"] for p in fake.modules["Products"].values()] == ["Pen", "Ink"]
+    bodies = dict(reversed(fake.bodies))  # the first body sent to each path
+    assert bodies["/crm/v8/Contacts/upsert"]["duplicate_check_fields"] == ["Email"]
+    converted = bodies["/crm/v8/Leads/4876876000000100001/actions/convert"]["data"][0]
+    assert converted["overwrite"] is True and converted["Deals"]["Stage"] == "Qualification"
+    assert len(bodies["/crm/v8/Products"]["data"]) == 2
 
 
 def test_without_a_backend_the_error_says_how_to_choose_one(admin):

@@ -186,3 +186,33 @@ def test_lookups_set_by_id_read_back_as_zoho_shows_them(tmp_path):
     """)
     assert r.info == ["Pat Lee / Acme", '{"id":"4876876000000000777"}', "4876876000000000301", "1",
                       "4876876000000000000"]
+
+
+def test_convert_lead_upsert_and_bulk_create(tmp_path):
+    store = LocalCrm(tmp_path / "crm.db")
+    store.load({"Leads": [{"id": "4876876000000000501", "First_Name": "Ann", "Last_Name": "Lee",
+                           "Email": "ann@acme.com", "Company": "Acme", "City": "Lyon"},
+                          {"id": "4876876000000000502", "Last_Name": "Bo", "Email": "bo@x.com"}],
+                "Accounts": [{"id": "4876876000000000301", "Account_Name": "ACME"}]})
+    r = run(store, """
+    bad = zoho.crm.convertLead(4876876000000000501, {"Deals": {"Deal_Name": "Big"}});
+    info bad.get("code") + " " + bad.get("details").get("api_name");
+    done = zoho.crm.convertLead(4876876000000000501, {"Deals": {"Deal_Name": "Big", "Stage": "New"}});
+    info done.get("Accounts");
+    contact = zoho.crm.getRecordById("Contacts", done.get("Contacts"));
+    info contact.get("First_Name") + " " + contact.get("Mailing_City") + " " +
+        contact.get("Account_Name").get("name");
+    deal = zoho.crm.getRecordById("Deals", done.get("Deals"));
+    info deal.get("Contact_Name").get("id") == done.get("Contacts");
+    info zoho.crm.getRecordById("Leads", 4876876000000000501).get("code");
+    plain = zoho.crm.convertLead(4876876000000000502, Map());
+    info plain.get("Accounts") + " " + plain.get("Deals");
+    again = zoho.crm.upsert("Contacts", {"Email": "ANN@acme.com", "Phone": "12"});
+    info again.get("id") == done.get("Contacts");
+    fresh = zoho.crm.upsert("Contacts", {"Email": "new@acme.com", "Last_Name": "New"});
+    info fresh.get("id") != done.get("Contacts");
+    many = zoho.crm.bulkCreate("Leads", {{"Last_Name": "A"}, {"Company": "no name"}});
+    info many.get(0).containKey("id") + " " + many.get(1).get("code");
+    """)
+    assert r.info == ["MANDATORY_NOT_FOUND Stage", "4876876000000000301", "Ann Lyon ACME", "true",
+                      "INVALID_DATA", " ", "true", "true", "true MANDATORY_NOT_FOUND"]
