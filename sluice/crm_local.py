@@ -441,6 +441,38 @@ class LocalCrm:
         return {"Contacts": str(contact_id), "Deals": deal_id,
                 "Accounts": str(account_id) if account_id else None}
 
+    def send_mail(self, run, module, record_id, mails, connection):
+        """`crm.sendmail`: each mail goes through the run's mail (SMTP, or the outbox)."""
+        if self._one(module, record_id) is None:
+            answer = {"data": [error("INVALID_DATA", "the id given seems to be invalid",
+                                     id=record_id)]}
+            return {"status_code": 400, "response": json.dumps(answer)}
+        if run.services.mail is None:
+            raise DelugeError("crm.sendmail cannot send mail here (no mail is set up)")
+        sent = []
+        for mail in mails:
+            mail = _plain_record(mail)
+            to = [_address(a) for a in _as_list(mail.get("to"))]
+            if not any(to):
+                answer = {"data": [error("MANDATORY_NOT_FOUND", "required field not found",
+                                         api_name="to")]}
+                return {"status_code": 400, "response": json.dumps(answer)}
+            content = _as_text(mail.get("content"))
+            note = run.services.mail.send({
+                "from": _address(mail.get("from")) or USER["email"], "to": to,
+                "cc": [_address(a) for a in _as_list(mail.get("cc"))],
+                "bcc": [_address(a) for a in _as_list(mail.get("bcc"))],
+                "reply_to": _address(mail.get("reply_to")) or None,
+                "subject": _as_text(mail.get("subject")), "message": content,
+                "attachments": [],
+                "html": str(mail.get("mail_format", "html")).lower() == "html"})
+            if note:
+                run.note(note)
+            sent.append({"code": "SUCCESS", "details": {"message_id": f"local-{len(sent) + 1}"},
+                         "message": "Your mail has been sent successfully.",
+                         "status": "success"})
+        return {"status_code": 200, "response": json.dumps({"data": sent})}
+
     def _find(self, module: str, field: str, value) -> str | None:
         if value in (None, ""):
             return None
@@ -549,6 +581,17 @@ def _sort_key(value):
         return (0, float(text))
     except ValueError:
         return (1, text.lower())
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [] if value in (None, "") else [value]
+
+
+def _address(value) -> str:
+    """`{"user_name": ..., "email": ...}` or a bare address -> the address."""
+    if isinstance(value, dict):
+        value = value.get("email")
+    return _as_text(value).strip() if value is not None else ""
 
 
 def _lookup_id(value):

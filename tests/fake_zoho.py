@@ -41,6 +41,7 @@ class FakeZoho:
         self.ids = itertools.count(4876876000000900001)
         self.calls: list[tuple] = []  # (method, path, query)
         self.bodies: list[tuple] = []  # (path, JSON body) of each write
+        self.mails: list[dict] = []  # what send_mail sent
         self.mandatory = {"Leads": ["Last_Name"], "Contacts": ["Last_Name"],
                           "Deals": ["Deal_Name", "Stage"], "Accounts": ["Account_Name"]}
 
@@ -227,6 +228,23 @@ class FakeZoho:
             answer, ok = insert(module, records, item, 0)
             answer.update(action="insert", duplicate_field=None)
             return jsonify(data=[answer]), (201 if ok else 400)
+
+        @app.post("/crm/v8/<module>/<record_id>/actions/send_mail")
+        def send_mail(module, record_id):
+            records, body, problem = module_and_body(module)
+            if problem:
+                return problem
+            if record_id not in records:
+                return item_error("INVALID_DATA", "the id given seems to be invalid",
+                                  id=record_id)
+            for mail in body["data"]:
+                if not mail.get("to") or not mail.get("from"):
+                    return item_error("MANDATORY_NOT_FOUND", "required field not found",
+                                      api_name="to" if not mail.get("to") else "from")
+                fake.mails.append(dict(mail, record=record_id))
+            return jsonify(data=[{"code": "SUCCESS", "details": {"message_id": "m-1"},
+                                  "message": "Your mail has been sent successfully.",
+                                  "status": "success"} for _ in body["data"]])
 
         @app.post("/crm/v8/Leads/<record_id>/actions/convert")
         def convert(record_id):

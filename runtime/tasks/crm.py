@@ -247,9 +247,30 @@ def convert_lead(run, lead_id=None, values=None, *rest):
                                                   task), args.connection)
 
 
-def invoke_connector(run, *args):
-    raise DelugeError("zoho.crm.invokeConnector is not available in Sluice: connectors run "
-                      "inside Zoho; call the service's API with invokeurl and a connection")
+SEND_MAIL_CONNECTORS = ("crm.sendmail", "crm.send_mail")
+
+
+def invoke_connector(run, name=None, params=None, *rest):
+    """Only CRM's own mail connector (`crm.sendmail`: a mail sent from a record, as Send Mail
+    does) is here; the others run inside Zoho."""
+    task = CRM + "invokeConnector"
+    if type(name) is not str or name.strip().lower() not in SEND_MAIL_CONNECTORS:
+        raise DelugeError(f"{task}({to_text(name)!r}) is not available in Sluice: connectors "
+                          "run inside Zoho (only crm.sendmail is here); call the service's API "
+                          "with invokeurl and a connection")
+    given = {k.lower(): v for k, v in _data(run, params if params is not None else {},
+                                            task).items()}
+    mails = given.get("data")
+    if type(mails) is dict:
+        mails = [mails]
+    if type(mails) not in (list, TypedList) or not mails or \
+            not all(type(m) is dict for m in mails):
+        raise DelugeError(f"{task}: crm.sendmail needs \"data\": a list of mails, each a map "
+                          "with from, to, subject and content")
+    args = _Args(task, rest)
+    return _backend(run, task).send_mail(run, _text(given.get("module"), task, "Module"),
+                                         _record_id(given.get("entityid"), task), list(mails),
+                                         args.connection)
 
 
 # ---------------------------------------------------------------------------- zoho.creator.*
@@ -514,6 +535,13 @@ class ZohoApi:
             return answer
         # {"Contacts": {"name", "id"}, ...} in newer API versions, bare ids in older ones
         return {k: (v.get("id") if type(v) is dict else v) for k, v in answer.items()}
+
+    def send_mail(self, run, module, record_id, mails, connection):
+        status, body = self._call(run, "POST",
+                                  f"/crm/v8/{_seg(module)}/{record_id}/actions/send_mail",
+                                  connection, body={"data": mails})
+        return {"status_code": status,
+                "response": json.dumps(_plain(body)) if body is not None else ""}
 
     # -- Creator
 

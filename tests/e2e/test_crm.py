@@ -153,6 +153,28 @@ def test_lead_conversion_upsert_and_bulk_create_on_both_backends(admin, provider
     assert len(bodies["/crm/v8/Products"]["data"]) == 2
 
 
+def test_crm_sendmail_connector_on_both_backends(admin, provider, fake, tmp_path):
+    data = tmp_path / "fixtures.json"
+    data.write_text(json.dumps(FIXTURES))
+    local = run(admin, "welcome_mail.dg", "--crm", "local", "--crm-data", data,
+                "--arg", "contactId=4876876000000400001")
+    assert local["return"] == "200 SUCCESS", local
+    (mail,) = (admin.home / "outbox").glob("*.eml")
+    text = mail.read_text()
+    assert "To: lee@acme.com" in text and "Subject: Welcome, Lee" in text
+    connect_zoho(admin, provider)
+    remote = run(admin, "welcome_mail.dg", "--crm", "zoho", "--arg",
+                 "contactId=4876876000000400001")
+    assert remote["return"] == "200 SUCCESS", remote
+    (sent,) = fake.mails
+    assert sent["to"] == [{"user_name": "Lee", "email": "lee@acme.com"}]
+    assert sent["record"] == "4876876000000400001"
+    other = tmp_path / "other.dg"
+    other.write_text('return zoho.crm.invokeConnector("mailchimp.getlists", Map());\n')
+    refused = admin.sluice("run", other, "--crm", "local", "--json", expect=1)
+    assert "only crm.sendmail is here" in json.loads(refused.stdout)["error"]["message"]
+
+
 def test_without_a_backend_the_error_says_how_to_choose_one(admin):
     done = run(admin, "copy_city.dg", "--arg", "accountId=1", expect=1)
     assert "--crm local" in done["error"]["message"]
