@@ -109,12 +109,16 @@ class FakeZoho:
                 return None, err("INVALID_DATA", "invalid data", api_name="trigger")
             return body, None
 
-        def module_and_body(module):
-            """(records, body, None) of a write, or (None, None, the error answer)."""
+        def module_and_body(module, record_id=None):
+            """(records, body, None) of a write (to an existing record, given its id), or
+            (None, None, the error answer)."""
             records, problem = module_or_error(module)
             if problem:
                 return None, None, problem
             body, problem = body_data()
+            if problem is None and record_id is not None and record_id not in records:
+                problem = item_error("INVALID_DATA", "the id given seems to be invalid",
+                                     id=record_id)
             return records, body, problem
 
         def stamp(record):
@@ -231,12 +235,9 @@ class FakeZoho:
 
         @app.post("/crm/v8/<module>/<record_id>/actions/send_mail")
         def send_mail(module, record_id):
-            records, body, problem = module_and_body(module)
+            records, body, problem = module_and_body(module, record_id)
             if problem:
                 return problem
-            if record_id not in records:
-                return item_error("INVALID_DATA", "the id given seems to be invalid",
-                                  id=record_id)
             for mail in body["data"]:
                 if not mail.get("to") or not mail.get("from"):
                     return item_error("MANDATORY_NOT_FOUND", "required field not found",
@@ -273,12 +274,9 @@ class FakeZoho:
 
         @app.put("/crm/v8/<module>/<record_id>")
         def update(module, record_id):
-            records, body, problem = module_and_body(module)
+            records, body, problem = module_and_body(module, record_id)
             if problem:
                 return problem
-            if record_id not in records:
-                return item_error("INVALID_DATA", "the id given seems to be invalid",
-                                  id=record_id)
             changes = {k: v for k, v in body["data"][0].items() if k != "id"}
             records[record_id].update(changes)
             stamp(records[record_id])

@@ -210,25 +210,28 @@ def attach_file(run, module=None, record_id=None, file=None, *rest):
                                            _record_id(record_id, task), file, args.connection)
 
 
+def _records(run, records, task: str, what: str) -> list[dict]:
+    """The records of a bulk task, at most 100 (the API's limit a call)."""
+    if type(records) not in (list, TypedList) or not all(type(r) is dict for r in records):
+        raise DelugeError(f"{task}: the records must be a list of maps{what}")
+    if len(records) > 100:
+        raise DelugeError(f"{task}: at most 100 records a call, found {len(records)}")
+    return [_data(run, r, task) for r in records]
+
+
 def bulk_update(run, module=None, records=None, *rest):
     task = CRM + "bulkUpdate"
-    if type(records) not in (list, TypedList) or not all(type(r) is dict for r in records):
-        raise DelugeError(f"{task}: the records must be a list of maps, each with its id")
+    records = _records(run, records, task, ", each with its id")
     args = _Args(task, rest)
-    return _backend(run, task).bulk_update(run, _text(module, task, "module"),
-                                           [_data(run, r, task) for r in records],
+    return _backend(run, task).bulk_update(run, _text(module, task, "module"), records,
                                            args.options(), args.connection)
 
 
 def bulk_create(run, module=None, records=None, *rest):
     task = CRM + "bulkCreate"
-    if type(records) not in (list, TypedList) or not all(type(r) is dict for r in records):
-        raise DelugeError(f"{task}: the records must be a list of maps")
-    if len(records) > 100:
-        raise DelugeError(f"{task}: at most 100 records a call, found {len(records)}")
+    records = _records(run, records, task, "")
     args = _Args(task, rest)
-    return _backend(run, task).bulk_create(run, _text(module, task, "module"),
-                                           [_data(run, r, task) for r in records],
+    return _backend(run, task).bulk_create(run, _text(module, task, "module"), records,
                                            args.options(), args.connection)
 
 
