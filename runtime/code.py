@@ -18,7 +18,7 @@ from . import builtins as B
 from . import rt
 from .errors import DelugeError
 from .limits import check_collection, check_text
-from .values import Collection, TypedList, check_decimal, concat_text
+from .values import Collection, TypedList, check_decimal, concat_text, number_overflow
 
 FILENAME_PREFIX = "<deluge "
 CODE_FORMAT = 3  # bump when generated code or the spec changes shape
@@ -103,7 +103,7 @@ def _indexes(value):
 
 
 def _overflow():
-    raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+    raise number_overflow()
 
 
 def _check_text_value(text: str) -> str:

@@ -11,7 +11,8 @@ import datetime
 from .errors import DelugeError
 from .limits import check_text
 from .values import (MAX_NUMBER, MIN_NUMBER, Collection, ErrorValue, TypedList, check_decimal,
-                     compare, concat_text, equal, is_list, is_map, to_text, type_name)
+                     compare, concat_text, equal, is_list, is_map, number_overflow, to_text,
+                     type_name)
 
 _DATES = (datetime.date, datetime.datetime)
 
@@ -29,7 +30,7 @@ def add(a, b):
         r = a + b
         if MIN_NUMBER <= r <= MAX_NUMBER:
             return r
-        raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+        raise number_overflow()
     if ta is str or tb is str:
         r = (a if ta is str else concat_text(a)) + (b if tb is str else concat_text(b))
         if len(r) > 100_000:  # cheap test first; the run's own limit only for long texts
@@ -46,7 +47,7 @@ def sub(a, b):
         r = a - b
         if MIN_NUMBER <= r <= MAX_NUMBER:
             return r
-        raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+        raise number_overflow()
     if (ta is float or ta is int) and (tb is float or tb is int):
         return check_decimal(a - b)
     raise _arith_error("-", a, b)
@@ -58,7 +59,7 @@ def mul(a, b):
         r = a * b
         if MIN_NUMBER <= r <= MAX_NUMBER:
             return r
-        raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+        raise number_overflow()
     if (ta is float or ta is int) and (tb is float or tb is int):
         return check_decimal(a * b)
     raise _arith_error("*", a, b)
@@ -74,7 +75,7 @@ def div(a, b):
         r = q if (a < 0) == (b < 0) else -q
         if MIN_NUMBER <= r <= MAX_NUMBER:
             return r
-        raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+        raise number_overflow()
     if (ta is float or ta is int) and (tb is float or tb is int):
         if b == 0:
             raise DelugeError("Division by zero")
@@ -103,7 +104,7 @@ def neg(a):
     t = type(a)
     if t is int:
         if a == MIN_NUMBER:
-            raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+            raise number_overflow()
         return -a
     if t is float:
         return -a

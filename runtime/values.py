@@ -128,10 +128,14 @@ def is_map(v) -> bool:
     return t is dict or (t is Collection and v.is_map)
 
 
+def number_overflow() -> DelugeError:
+    return DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+
+
 def check_number(n: int) -> int:
     if MIN_NUMBER <= n <= MAX_NUMBER:
         return n
-    raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+    raise number_overflow()
 
 
 def check_decimal(x: float) -> float:
@@ -169,6 +173,12 @@ def time_text(t: datetime.time) -> str:
     return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
 
 
+# Values that print, and go into JSON, as a text: dates and times, files (their name), errors.
+_SHOWN_AS_TEXT = {datetime.datetime: datetime_text, datetime.date: date_text,
+                  datetime.time: time_text, DelugeFile: lambda f: f.name,
+                  ErrorValue: lambda e: e.text()}
+
+
 def to_text(v) -> str:
     """How `info` and `toString()` show a value."""
     t = type(v)
@@ -186,20 +196,11 @@ def to_text(v) -> str:
         return json_text(v)
     if t is list or t is TypedList:
         return ",".join(_element_text(x) for x in v)
-    if t is datetime.datetime:
-        return datetime_text(v)
-    if t is datetime.date:
-        return date_text(v)
-    if t is datetime.time:
-        return time_text(v)
     if t is Collection:
-        if v.items is None:
-            return "{}"
-        return to_text(v.items)
-    if t is DelugeFile:
-        return v.name
-    if t is ErrorValue:
-        return v.text()
+        return "{}" if v.items is None else to_text(v.items)
+    shown = _SHOWN_AS_TEXT.get(t)
+    if shown is not None:
+        return shown(v)
     raise DelugeError(f"cannot show a value of type {type(v).__name__}")
 
 
@@ -217,18 +218,11 @@ def _element_text(v) -> str:
 
 def _json_default(v):
     t = type(v)
-    if t is datetime.datetime:
-        return datetime_text(v)
-    if t is datetime.date:
-        return date_text(v)
-    if t is datetime.time:
-        return time_text(v)
     if t is Collection:
         return v.items if v.items is not None else {}
-    if t is DelugeFile:
-        return v.name
-    if t is ErrorValue:
-        return v.text()
+    shown = _SHOWN_AS_TEXT.get(t)
+    if shown is not None:
+        return shown(v)
     raise TypeError(f"not a Deluge value: {t.__name__}")
 
 

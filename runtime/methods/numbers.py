@@ -6,7 +6,7 @@ import math
 
 from ..builtins import builtin, int_arg, num_arg
 from ..errors import DelugeError
-from ..values import check_decimal, check_number
+from ..values import check_decimal, check_number, number_overflow
 
 _NUM = "numeric"
 
@@ -64,7 +64,7 @@ def _power(x, exponent):
     try:
         if type(x) is int and type(exponent) is int and exponent >= 0:
             if abs(x) > 1 and exponent > 64:
-                raise DelugeError("Number overflow: the result does not fit in a 64-bit NUMBER")
+                raise number_overflow()
             return check_number(x ** exponent)
         return check_decimal(float(x) ** exponent)
     except (OverflowError, ZeroDivisionError):
