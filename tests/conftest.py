@@ -13,3 +13,15 @@ sys.path.insert(0, str(TESTS))  # golden_files, strategies
 def _private_cache(tmp_path_factory):
     """Parse tables go to a cache of the test session's own, not the user's."""
     os.environ["SLUICE_CACHE_DIR"] = str(tmp_path_factory.mktemp("sluice-cache"))
+
+
+@pytest.fixture
+def provider():
+    """The local OAuth provider and API on a loopback port, with the test app registered."""
+    from connect_helpers import CLIENT_ID, CLIENT_SECRET
+    from sluice.provider import LocalProvider
+
+    p = LocalProvider()
+    p.add_client(CLIENT_ID, CLIENT_SECRET)
+    yield p
+    p.stop()

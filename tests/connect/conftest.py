@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_helpers import CLIENT_ID, CLIENT_SECRET, Clock, authorize, oauth2_service
+from connect_helpers import CLIENT_SECRET, Clock, authorize, oauth2_service
 from connections import Connections, HttpClient, Store
-from sluice.provider import LocalProvider
-
-
-@pytest.fixture
-def provider():
-    p = LocalProvider()
-    p.add_client(CLIENT_ID, CLIENT_SECRET)
-    yield p
-    p.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from connections import (AuthFailed, AuthorizationDenied, ConnectionExpired, Connections,
-                         HttpClient, LoopbackListener, NotConnected, Service, Store, StoreError)
+                         HttpClient, LoopbackListener, NotConnected, Service, StoreError)
 from connections.auth.oauth2 import DEFAULT_LIFETIME, TokenAuth
 from connections.tokens import margin
 from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, browse, oauth2_service

@@ -29,3 +29,11 @@ def sluice(tmp_path):
                               env=dict(base_env, **(env or {})), timeout=60)
 
     return run
+
+
+@pytest.fixture
+def admin(tmp_path, provider):
+    """`sluice connections ...` (and any command) with a home of its own; see Admin."""
+    from test_cli_connections import Admin
+
+    return Admin(tmp_path / "home", provider)

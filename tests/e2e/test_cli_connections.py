@@ -13,7 +13,6 @@ import requests
 
 from conftest import _command
 from connect_helpers import CLIENT_ID, CLIENT_SECRET, database_bytes
-from sluice.provider import LocalProvider
 
 CONSUMER_KEY, CONSUMER_SECRET = "consumer-key-e2e", "consumer-secret-e2e-771"
 
@@ -72,12 +71,10 @@ class Admin:
 
 
 @pytest.fixture
-def provider():
-    p = LocalProvider()
-    p.add_client(CLIENT_ID, CLIENT_SECRET)
-    p.add_consumer(CONSUMER_KEY, CONSUMER_SECRET)
-    yield p
-    p.stop()
+def provider(provider):
+    """The shared provider, which also knows an OAuth 1.0a consumer."""
+    provider.add_consumer(CONSUMER_KEY, CONSUMER_SECRET)
+    return provider
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import requests
 from connect_helpers import CLIENT_ID, CLIENT_SECRET
 from fake_zoho import FakeZoho
 from sluice.provider import LocalProvider
-from test_cli_connections import Admin, free_port, read_url_line
+from test_cli_connections import free_port, read_url_line
 
 HERE = Path(__file__).parent / "crm"
 FIXTURES = {
@@ -51,11 +51,6 @@ def provider(fake):
                  "ZohoCreator.report.ALL ZohoCreator.form.CREATE")
     yield p
     p.stop()
-
-
-@pytest.fixture
-def admin(tmp_path, provider):
-    return Admin(tmp_path / "home", provider)
 
 
 def run(admin, script, *args, expect=0):

@@ -9,24 +9,10 @@ import json
 import pytest
 import requests
 
-from connect_helpers import CLIENT_ID, CLIENT_SECRET, database_bytes
-from sluice.provider import LocalProvider
-from test_cli_connections import Admin, free_port, read_url_line
+from connect_helpers import CLIENT_ID, database_bytes
+from test_cli_connections import free_port, read_url_line
 
 from conftest import ROOT
-
-
-@pytest.fixture
-def provider():
-    p = LocalProvider()
-    p.add_client(CLIENT_ID, CLIENT_SECRET)
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def admin(tmp_path, provider):
-    return Admin(tmp_path / "home", provider)
 
 
 def sluice_run(admin, *args, expect=0):

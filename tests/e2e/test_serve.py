@@ -15,8 +15,7 @@ import pytest
 import requests
 
 from conftest import ROOT, _command
-from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, oauth2_service
-from sluice.provider import LocalProvider
+from connect_helpers import CLIENT_SECRET, authorize, oauth2_service
 from sluice.serve import sign
 from test_cli_connections import free_port
 
@@ -78,14 +77,6 @@ class Server:
             if not wait or r["status"] in ("done", "failed") or time.time() > deadline:
                 return r
             time.sleep(0.05)
-
-
-@pytest.fixture
-def provider():
-    p = LocalProvider()
-    p.add_client(CLIENT_ID, CLIENT_SECRET)
-    yield p
-    p.stop()
 
 
 @pytest.fixture
