@@ -41,6 +41,8 @@ _STR_METHODS = frozenset({
 _LIST_METHODS = frozenset({"keys", "values", "tolist", "sublist", "tojsonlist"})
 _MAP_METHODS = frozenset({"tomap"})
 _INT_KINDS = frozenset({"int", "integer", "bigint", "long", "number"})
+_LITERALS = {A.NumberLit: INT, A.DecimalLit: DEC, A.TextLit: STR, A.BoolLit: BOOL,
+             A.NullLit: NULL, A.ListLit: LIST, A.MapLit: MAP}
 
 
 def join(a, b):
@@ -122,20 +124,9 @@ class Types:
 
     def _of(self, e):
         k = type(e)
-        if k is A.NumberLit:
-            return INT
-        if k is A.DecimalLit:
-            return DEC
-        if k is A.TextLit:
-            return STR
-        if k is A.BoolLit:
-            return BOOL
-        if k is A.NullLit:
-            return NULL
-        if k is A.ListLit:
-            return LIST
-        if k is A.MapLit:
-            return MAP
+        literal = _LITERALS.get(k)
+        if literal is not None:
+            return literal
         if k is A.Name:
             return self.env.get(e.name, ANY)
         if k is A.Constructor:

@@ -226,19 +226,19 @@ def _median(lst):
     return (values[mid - 1] + values[mid]) / 2
 
 
+def _nth(lst, n, name: str, ascending: bool):
+    n = int_arg(n, name, 1)
+    values = _sorted(lst, ascending)
+    if not 1 <= n <= len(values):
+        raise DelugeError(f"{name}({n}) is out of range for a list of size {len(values)}")
+    return values[n - 1]
+
+
 @builtin("nthLargest", on=_L, doc="the nth largest value (1: the largest)")
 def _nth_largest(lst, n):
-    n = int_arg(n, "nthLargest", 1)
-    values = _sorted(lst, False)
-    if not 1 <= n <= len(values):
-        raise DelugeError(f"nthLargest({n}) is out of range for a list of size {len(values)}")
-    return values[n - 1]
+    return _nth(lst, n, "nthLargest", False)
 
 
 @builtin("nthSmallest", on=_L, doc="the nth smallest value (1: the smallest)")
 def _nth_smallest(lst, n):
-    n = int_arg(n, "nthSmallest", 1)
-    values = _sorted(lst, True)
-    if not 1 <= n <= len(values):
-        raise DelugeError(f"nthSmallest({n}) is out of range for a list of size {len(values)}")
-    return values[n - 1]
+    return _nth(lst, n, "nthSmallest", True)
