@@ -259,11 +259,9 @@ def crm_backend(args):
     crm = open_backend("local")
     if args.crm_data:
         try:
-            crm.load(json.loads(Path(args.crm_data).read_text(encoding="utf-8")))
-        except OSError as e:
-            raise UsageError(f"--crm-data {args.crm_data}: {e.strerror}") from None
+            crm.load_file(args.crm_data)
         except ValueError as e:
-            raise UsageError(f"--crm-data {args.crm_data}: {e}") from None
+            raise UsageError(f"--crm-data {e}") from None
     return crm
 
 

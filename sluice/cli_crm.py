@@ -59,13 +59,9 @@ def cmd_load(args) -> int:
     from .crm_local import LocalCrm
 
     try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8-sig"))
-        LocalCrm.open().load(data)
-    except OSError as e:
-        raise UsageError(f"{args.file}: {e.strerror}") from None
+        total = LocalCrm.open().load_file(args.file)
     except ValueError as e:
-        raise UsageError(f"{args.file}: {e}") from None
-    total = sum(LocalCrm.open().counts().values())
+        raise UsageError(str(e)) from None
     out(f"loaded {total} records from {args.file} into the local record store")
     return EXIT_OK
 

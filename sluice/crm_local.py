@@ -164,6 +164,17 @@ class LocalCrm:
                    ("INSERT OR REPLACE INTO meta VALUES ('form_id', ?)", (str(next_form),))]
         self._write(writes)
 
+    def load_file(self, path: str | os.PathLike) -> int:
+        """`load` a fixtures file; the number of records loaded. Any problem with the file is a
+        ValueError that names it."""
+        try:
+            self.load(json.loads(Path(path).read_text(encoding="utf-8-sig")))
+        except OSError as e:
+            raise ValueError(f"{path}: {e.strerror}") from None
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        return sum(self.counts().values())
+
     def export(self) -> dict:
         out: dict = {}
         forms: dict = {}
