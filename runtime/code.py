@@ -30,13 +30,16 @@ _stamp: str | None = None
 
 
 def _compiler_stamp() -> str:
-    """Changes whenever the code generator or its helpers change (their files' size and time),
-    so cached code never outlives the compiler that made it."""
+    """Changes whenever the code generator, its type inference, its helpers or the parser
+    change (their files' size and time), so cached code never outlives the compiler that made
+    it."""
     global _stamp
     if _stamp is None:
         here = os.path.dirname(os.path.abspath(__file__))
         parts = []
-        for name in ("compile.py", "code.py", "rt.py", "builtins.py"):
+        for name in ("compile.py", "types.py", "code.py", "rt.py", "builtins.py",
+                     "../dsl/ast.py", "../dsl/parser.py", "../dsl/grammar/deluge.lark",
+                     "../grammar/deluge.lark"):  # the grammar: installed, or in the source tree
             try:
                 info = os.stat(os.path.join(here, name))
                 parts.append(f"{info.st_size}:{info.st_mtime_ns}")
