@@ -21,8 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from . import catalog
 from .errors import (AuthFailed, ConnectionExpired, ConnectionsError, InvalidDefinition,
-                     NotConnected, SecretKeyError, StoreError, UnknownConnection, UnknownService,
-                     reconnect_hint)
+                     SecretKeyError, UnknownConnection, UnknownService, reconnect_hint)
 from .model import (CONNECTED, EXPIRED, LINK_NAME, NOT_CONNECTED, REVOKED, ConnectionInfo,
                     Service, fill)
 from .store import ConnectionRow, Store

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import SecretKeyError, StoreError
+from .localdb import ThreadConnections
 from .secrets import KeyRing, KeySource, generate_key, key_from_text, key_id
 
 DB_FILE = "sluice.db"
@@ -161,11 +162,8 @@ class Store:
         self.path = Path(path)
         self.clock = clock
         self._keys = keys or KeySource(self.path.parent)
-        self._local = threading.local()
-        self._all_connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._connections = ThreadConnections(self.path, rows=True)
         except OSError as e:
             raise StoreError(f"cannot make the folder {self.path.parent}: {e.strerror}") from None
         self._migrate()
@@ -179,24 +177,10 @@ class Store:
     # ------------------------------------------------------------------ SQLite plumbing
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            try:
-                db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                     check_same_thread=False)
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA busy_timeout = 30000")
-                if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                    raise StoreError(f"{self.path}: cannot use WAL mode on this file system")
-                db.execute("PRAGMA synchronous = FULL")
-            except sqlite3.DatabaseError as e:
-                raise StoreError(f"cannot open the store {self.path}: {e}") from None
-            if os.name == "posix":
-                os.chmod(self.path, 0o600)
-            self._local.db = db
-            with self._guard:
-                self._all_connections.append(db)
-        return db
+        try:
+            return self._connections.get()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open the store {self.path}: {e}") from None
 
     @contextmanager
     def _transaction(self):
@@ -224,14 +208,13 @@ class Store:
             raise StoreError(f"cannot read the store {self.path}: {e}") from None
 
     def close(self) -> None:
-        with self._guard:
-            for db in self._all_connections:
-                try:
-                    db.close()
-                except sqlite3.Error:
-                    pass
-            self._all_connections.clear()
-        self._local = threading.local()
+        self._connections.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _migrate(self) -> None:
         with self._transaction() as db:

@@ -152,11 +152,8 @@ def _default_bindings() -> Path:
 def cmd_runs_list(args) -> int:
     from .runs import RunStore
 
-    store = RunStore.open()
-    try:
+    with RunStore.open() as store:
         runs = store.list(limit=args.limit, status=args.status, event=args.event)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -175,11 +172,8 @@ def cmd_runs_list(args) -> int:
 def cmd_runs_show(args) -> int:
     from .runs import RunStore
 
-    store = RunStore.open()
-    try:
+    with RunStore.open() as store:
         run = store.get(args.id)
-    finally:
-        store.close()
     if run is None:
         print(f"sluice runs show: no run {args.id}", file=sys.stderr)
         return EXIT_FAILED
@@ -194,12 +188,9 @@ def cmd_runs_show(args) -> int:
 def cmd_runs_prune(args) -> int:
     from .runs import RunStore
 
-    store = RunStore.open()
-    try:
+    with RunStore.open() as store:
         days = args.older_than if args.older_than is not None else store.retention_days()
         removed = store.prune(days)
-    finally:
-        store.close()
     print(f"{removed} finished run(s) older than {days:g} days removed")
     return EXIT_OK
 
@@ -207,16 +198,14 @@ def cmd_runs_prune(args) -> int:
 def cmd_runs_retention(args) -> int:
     from .runs import RunStore
 
-    store = RunStore.open()
-    try:
+    if args.days is not None and args.days <= 0:
+        raise UsageError("the retention is a number of days above 0")
+    with RunStore.open() as store:
         if args.days is not None:
-            if args.days <= 0:
-                raise UsageError("the retention is a number of days above 0")
             store.set_retention_days(args.days)
-        print(f"finished runs are kept {store.retention_days():g} days (pruned when the server "
-              "starts, or by sluice runs prune)")
-    finally:
-        store.close()
+        days = store.retention_days()
+    print(f"finished runs are kept {days:g} days (pruned when the server starts, or by "
+          "sluice runs prune)")
     return EXIT_OK
 
 

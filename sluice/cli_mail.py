@@ -24,22 +24,16 @@ def cmd_set(args) -> int:
     password = secret_from_env(args.password_env, "SMTP password")
     if args.username and password is None:
         password = ask_secret(f"SMTP password of {args.username}", required=False)
-    store = _store()
-    try:
+    with _store() as store:
         store.save_setting(SETTING, {k: v for k, v in settings.items() if v is not None},
                            {"password": password} if password else None)
-    finally:
-        store.close()
     out(f"sendmail now goes through {args.host}:{args.port} ({args.security})")
     return EXIT_OK
 
 
 def cmd_show(args) -> int:
-    store = _store()
-    try:
+    with _store() as store:
         settings, secrets = store.setting(SETTING)
-    finally:
-        store.close()
     if settings is None:
         out("no SMTP server is set up: sendmail writes to the outbox folder "
             f"{store.path.parent / 'outbox'}")
@@ -54,11 +48,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_clear(args) -> int:
-    store = _store()
-    try:
+    with _store() as store:
         removed = store.delete_setting(SETTING)
-    finally:
-        store.close()
     out("SMTP settings removed: sendmail writes to the outbox" if removed
         else "no SMTP server was set up")
     return EXIT_OK

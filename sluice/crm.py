@@ -16,35 +16,25 @@ def saved_choice(home: Path | None = None) -> dict | None:
     """`{"backend": ..., "connection": ...}` saved by `sluice crm use`, or None."""
     from connections import Store
 
-    store = Store.open(home)
-    try:
-        value, _ = store.setting(SETTING)
-    finally:
-        store.close()
-    return value
+    with Store.open(home) as store:
+        return store.setting(SETTING)[0]
 
 
 def save_choice(backend: str, connection: str | None, home: Path | None = None) -> None:
     from connections import Store
 
-    store = Store.open(home)
-    try:
-        value = {"backend": backend}
-        if backend == "zoho":
-            value["connection"] = connection or DEFAULT_CONNECTION
+    value = {"backend": backend}
+    if backend == "zoho":
+        value["connection"] = connection or DEFAULT_CONNECTION
+    with Store.open(home) as store:
         store.save_setting(SETTING, value, None)
-    finally:
-        store.close()
 
 
 def forget_choice(home: Path | None = None) -> bool:
     from connections import Store
 
-    store = Store.open(home)
-    try:
+    with Store.open(home) as store:
         return store.delete_setting(SETTING)
-    finally:
-        store.close()
 
 
 def open_backend(backend: str, connection: str | None = None, home: Path | None = None):

@@ -29,11 +29,10 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from connections.localdb import ThreadConnections
 from runtime.errors import DelugeError
 from runtime.tasks.crm import CRITERIA_OPERATORS, search_kind
 from runtime.values import to_plain, to_text
-
-from .localdb import ThreadConnections
 
 DB_FILE = "crm.db"
 FIRST_CRM_ID = 4_876_876_000_000_000_000

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .localdb import ThreadConnections
+from connections.localdb import ThreadConnections
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 DB_FILE = "runs.db"
@@ -170,6 +170,12 @@ class RunStore:
 
     def close(self) -> None:
         self._connections.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ the queue
 

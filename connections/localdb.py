@@ -1,5 +1,6 @@
-"""SQLite files of $SLUICE_HOME that threads share (the run queue, the local CRM records): one
-connection per thread, WAL, fully synced, readable by the owner only, all closed together."""
+"""SQLite files of $SLUICE_HOME that threads share (the connections store, the run queue, the
+local CRM records): one connection per thread, WAL, fully synced, readable by the owner only,
+all closed together."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ class ThreadConnections:
         self._guard = threading.Lock()
 
     def get(self) -> sqlite3.Connection:
-        """This thread's connection (made on first use)."""
+        """This thread's connection (made on first use); sqlite3.DatabaseError when the file
+        cannot be opened so."""
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
@@ -27,7 +29,9 @@ class ThreadConnections:
             if self.rows:
                 db.row_factory = sqlite3.Row
             db.execute("PRAGMA busy_timeout = 30000")
-            db.execute("PRAGMA journal_mode = WAL")
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                db.close()
+                raise sqlite3.OperationalError("cannot use WAL mode on this file system")
             db.execute("PRAGMA synchronous = FULL")
             if os.name == "posix":
                 os.chmod(self.path, 0o600)
