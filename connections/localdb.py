@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -39,6 +40,19 @@ class ThreadConnections:
             with self._guard:
                 self._all.append(db)
         return db
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction on this thread's connection: all of it stays, or none."""
+        db = self.get()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._guard:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,7 +83,6 @@ class LocalCrm:
         self.path = Path(path)
         self._connections = ThreadConnections(self.path)
         self._db = self._connections.get
-        self._lock = threading.RLock()
         db = self._db()
         db.executescript("""
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,16 +101,9 @@ class LocalCrm:
         return cls(Path(home if home is not None else default_home()) / DB_FILE)
 
     def _write(self, sql_and_args: list[tuple]) -> None:
-        db = self._db()
-        with self._lock:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in sql_and_args:
-                    db.execute(sql, args)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._connections.transaction() as db:
+            for sql, args in sql_and_args:
+                db.execute(sql, args)
 
     # ------------------------------------------------------------------ seed and export
 
@@ -218,8 +209,9 @@ class LocalCrm:
         return json.loads(row[0]) if row else None
 
     def _next_id(self, key: str, first: int) -> int:
-        db = self._db()
-        with self._lock:
+        """A new record id, taken in a transaction of its own: two processes never get one
+        id."""
+        with self._connections.transaction() as db:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
             value = max(first, int(row[0]) if row else first) + 1
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))

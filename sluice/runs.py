@@ -19,7 +19,6 @@ import socket
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +138,7 @@ class RunStore:
         self.path = Path(path)
         self._connections = ThreadConnections(self.path, rows=True)
         self._db = self._connections.get
+        self._transaction = self._connections.transaction
         db = self._db()
         db.executescript(SCHEMA)
         db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -156,17 +156,6 @@ class RunStore:
         changes, which only makes runs run again. Submitted events are always fully synced."""
         self._db().execute("PRAGMA synchronous = NORMAL")
 
-    @contextmanager
-    def _transaction(self):
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self._connections.close()
