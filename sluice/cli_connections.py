@@ -377,16 +377,13 @@ def cmd_rotate_key(args) -> int:
     from connections import Store
 
     new_key = secret_from_env(args.new_key_env, "new key")
-    store = Store.open()
-    try:
+    with Store.open() as store:
         if args.discard_unreadable:
             lost = store.discard_unreadable()
             out(f"now using the current key; {len(lost)} lost their secrets"
                 + (f": {', '.join(lost)}" if lost else ""))
             return EXIT_OK
         kid = store.rotate_key(new_key)
-    finally:
-        store.close()
     out(f"every secret is now encrypted with the new key (id {kid})")
     if args.new_key_env:
         err(f"now set SLUICE_SECRET_KEY to the value of {args.new_key_env}")

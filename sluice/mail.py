@@ -138,12 +138,11 @@ class StoredMail:
 
         home = Path(self._home) if self._home is not None else default_home()
         try:
-            store = self._store or Store.open(home)
-            try:
-                settings, secrets = store.setting(SETTING)
-            finally:
-                if self._store is None:
-                    store.close()
+            if self._store is not None:
+                settings, secrets = self._store.setting(SETTING)
+            else:
+                with Store.open(home) as store:
+                    settings, secrets = store.setting(SETTING)
         except ConnectionsError as e:
             raise DelugeError(f"sendmail: the mail settings cannot be read: {e}") from None
         if settings is None:

@@ -312,11 +312,8 @@ def completions(session: Session, before_cursor: str) -> list[tuple[str, int]]:
 def _link_names_from_store():
     from connections import Store
 
-    store = Store.open()
-    try:
+    with Store.open() as store:
         return [r.link_name for r in store.connections()]
-    finally:
-        store.close()
 
 
 def interact(session: Session | None = None, *, history_file: Path | None = None,
