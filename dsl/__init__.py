@@ -13,7 +13,8 @@ from . import ast
 from .ast import Script, Span
 from .errors import DelugeSyntaxError
 
-__all__ = ["DelugeSyntaxError", "Script", "Span", "ast", "format_script", "is_incomplete",
+__all__ = ["DelugeSyntaxError", "Script", "Span", "ast", "format_script", "format_source",
+           "is_incomplete",
            "parse", "parse_expr"]
 
 
@@ -58,3 +59,8 @@ def format_script(script: Script) -> str:
     from .fmt import format_script as fmt
 
     return fmt(script)
+
+
+def format_source(text: str, filename: str = "<script>") -> str:
+    """`text` in the canonical layout (raises DelugeSyntaxError if it does not parse)."""
+    return format_script(parse(text, filename))

@@ -35,12 +35,6 @@ def format_script(script: A.Script) -> str:
     return text + "\n" if text else ""
 
 
-def format_source(text: str, filename: str = "<script>") -> str:
-    from . import parse
-
-    return format_script(parse(text, filename))
-
-
 # ---------------------------------------------------------------------------- expressions
 
 

@@ -37,7 +37,7 @@ def _compiler_stamp() -> str:
     if _stamp is None:
         here = os.path.dirname(os.path.abspath(__file__))
         parts = []
-        for name in ("compile.py", "types.py", "code.py", "rt.py", "builtins.py",
+        for name in ("compile.py", "types.py", "names.py", "code.py", "rt.py", "builtins.py",
                      "../dsl/ast.py", "../dsl/parser.py", "../dsl/grammar/deluge.lark",
                      "../grammar/deluge.lark"):  # the grammar: installed, or in the source tree
             try:

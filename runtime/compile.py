@@ -31,6 +31,7 @@ from dsl import ast as A
 from . import builtins as B
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
 from .errors import StaticErrors
+from .names import read_names
 from .types import (ANY, BOOL, DEC, INT, INTS, LIST, MAP, NUMBERS, STR, Types,
                     assigned_before_read, fits, of_declared)
 
@@ -183,24 +184,6 @@ def _calls_any(node, names: set[str]) -> bool:
     return any(_calls_any(getattr(node, field), names) for field in node._compared)
 
 
-def _read_names(node, out: set[str]) -> set[str]:
-    """Names read anywhere under `node` (statements or expressions), leaving out the criteria
-    of Creator queries: a name read only there is a field of the form's records."""
-    if type(node) is A.Name:
-        out.add(node.name)
-        return out
-    if isinstance(node, tuple):
-        for n in node:
-            _read_names(n, out)
-        return out
-    if isinstance(node, A.Node):
-        skip = "criteria" if type(node) in (A.Query, A.DeleteFrom) else None
-        for field in node._compared:
-            if field != skip:
-                _read_names(getattr(node, field), out)
-    return out
-
-
 class _Scope:
     """One Deluge function (or the script body) being compiled."""
 
@@ -283,7 +266,7 @@ class _Generator:
 
     def body_function(self, items) -> py.FunctionDef:
         variables = _assigned_names(items)
-        free = (_read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
+        free = (read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
                 - {"today", "now"} - self._task_bare_names(tuple(items)))
         maybe_args = (variables | free) - assigned_before_read(items)
         types = Types({name: ANY for name in maybe_args}, self.declared_returns())
@@ -312,7 +295,7 @@ class _Generator:
         types = Types({p.name: of_declared(p.type) for p in f.params}, self.declared_returns())
         types.infer(f.body)
         self.scope = _Scope("function", variables, types, f.return_type, f.name)
-        for name in sorted(_read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
+        for name in sorted(read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
                            - {"today", "now"} - self._task_bare_names(f.body)):
             node = self._first_read(f.body, name)
             self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
@@ -973,7 +956,7 @@ class _Generator:
         """A Creator criteria as `lambda rec: ...`: a name that is not a variable is a field."""
         saved = self.scope.variables
         rec = self.temp()
-        fields = _read_names(e, set()) - saved - set(SYSTEM_ROOTS)
+        fields = read_names(e, set()) - saved - set(SYSTEM_ROOTS)
         self.scope.variables = saved | fields
         try:
             body = self.expr(e)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dsl import ast as A
 
+from .names import read_names
+
 INT, INT_OR_NULL, DEC, NULL, STR, BOOL, LIST, MAP, ANY = (
     "int", "int?", "dec", "null", "str", "bool", "list", "map", "any")
 INTS = frozenset({INT, INT_OR_NULL})
@@ -210,25 +212,23 @@ def assigned_before_read(body) -> set[str]:
     seen, so it need not be bound and the variable's type is what the script gives it. Inside
     a loop the same holds for a variable the loop's body assigns before it reads it, when
     nothing after the loop reads it (a loop that never ran would leave it unset)."""
-    from .compile import _read_names  # noqa: PLC0415  (one walker for names)
-
     reads_after: list[set[str]] = [set()]  # reads_after[i]: names read by body[-i:]
     for s in reversed(body):
-        reads_after.append(reads_after[-1] | _read_names(s, set()))
+        reads_after.append(reads_after[-1] | read_names(s, set()))
     reads_after.reverse()
     seen: set[str] = set()
     out: set[str] = set()
     for index, s in enumerate(body):
-        reads = _read_names(s, set())
+        reads = read_names(s, set())
         k = type(s)
         if k is A.Assign and type(s.target) is A.Name and s.op == "=":
             name = s.target.name
-            if name not in seen and name not in _read_names(s.value, set()):
+            if name not in seen and name not in read_names(s.value, set()):
                 out.add(name)
         elif k in (A.ForEach, A.ForIndex):  # the loop sets its variable before the body runs
-            if s.var not in seen and s.var not in _read_names(s.iterable, set()):
+            if s.var not in seen and s.var not in read_names(s.iterable, set()):
                 out.add(s.var)
-            unread = seen | _read_names(s.iterable, set()) | reads_after[index + 1]
+            unread = seen | read_names(s.iterable, set()) | reads_after[index + 1]
             out |= assigned_before_read(s.body) - unread
         seen |= reads
         if k is A.Assign and type(s.target) is A.Name:

@@ -327,7 +327,7 @@ class AllowedWeb:
         self.web, self.allowed, self.binding = web, allowed, binding
 
     def send(self, request, *, timeout, max_bytes):
-        from runtime.services import WebFailure
+        from runtime.hosts import WebFailure
 
         if request.connection and self.allowed is not None and \
                 request.connection not in self.allowed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from runtime.services import WebAnswer, WebFailure, WebRequest
+from runtime.hosts import WebAnswer, WebFailure, WebRequest
 
 
 class ConnectionsWeb:

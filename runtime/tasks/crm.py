@@ -17,7 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ..errors import DelugeError
-from ..services import WebRequest
+from ..hosts import WebRequest
 from ..values import Collection, DelugeFile, TypedList, from_json, to_text, type_name
 
 CRM = "zoho.crm."

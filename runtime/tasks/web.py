@@ -15,7 +15,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from ..errors import DelugeError
-from ..services import WebAnswer, WebFailure, WebRequest
+from ..hosts import WebAnswer, WebFailure, WebRequest
 from ..values import DelugeFile, TypedList, from_json, json_text, to_text, type_name
 
 KEYS = ("url", "type", "parameters", "body", "headers", "content-type", "connection",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dsl
-from dsl.fmt import format_source
+from dsl import format_source
 
 ROOT = Path(__file__).resolve().parents[2]
 
