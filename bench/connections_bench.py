@@ -114,7 +114,7 @@ def invokeurl_overhead(calls: int = 1000, rounds: int = 9) -> dict:
     import requests
 
     import runtime
-    from sluice.web import ConnectionsWeb
+    from sluice.adapters.web import ConnectionsWeb
 
     server, conns, url = _setup()
     session = requests.Session()

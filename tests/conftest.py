@@ -19,7 +19,7 @@ def _private_cache(tmp_path_factory):
 def provider():
     """The local OAuth provider and API on a loopback port, with the test app registered."""
     from connect_helpers import CLIENT_ID, CLIENT_SECRET
-    from sluice.provider import LocalProvider
+    from sluice.demo.provider import LocalProvider
 
     p = LocalProvider()
     p.add_client(CLIENT_ID, CLIENT_SECRET)

@@ -12,7 +12,7 @@ import re
 
 from flask import jsonify, request
 
-from sluice.crm_local import parse_criteria
+from sluice.crm.local import parse_criteria
 
 MODULE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TRIGGERS = {"workflow", "approval", "blueprint", "pathfinder", "orchestration"}

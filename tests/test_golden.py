@@ -114,7 +114,7 @@ class TaskWorld:
     def __init__(self, home):
         from connect_helpers import CLIENT_ID, CLIENT_SECRET, authorize, oauth2_service
         from connections import Connections, HttpClient, Service, Store
-        from sluice.provider import LocalProvider
+        from sluice.demo.provider import LocalProvider
 
         self.provider = p = LocalProvider()
         p.add_client(CLIENT_ID, CLIENT_SECRET)
@@ -140,8 +140,8 @@ class TaskWorld:
         self.outbox = home / "outbox"
 
     def services(self):
-        from sluice.mail import Outbox
-        from sluice.web import ConnectionsWeb
+        from sluice.adapters.mail import Outbox
+        from sluice.adapters.web import ConnectionsWeb
 
         return runtime.Services.standard(timezone="UTC", web=ConnectionsWeb(self.conns),
                                          mail=Outbox(self.outbox))

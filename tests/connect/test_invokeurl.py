@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import runtime
-from sluice.web import ConnectionsWeb
+from sluice.adapters.web import ConnectionsWeb
 
 TWO_CALLS = """
 first = invokeurl [ url: api + "/me" connection: "crm" ];

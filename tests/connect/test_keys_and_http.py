@@ -8,7 +8,7 @@ import pytest
 from connections import (HttpClient, HttpError, InvalidDefinition, NotConnected, Service,
                          UnknownConnection, UnknownService)
 from connections.http import redact_url
-from sluice.provider import LocalProvider
+from sluice.demo.provider import LocalProvider
 
 
 def basic_service(provider) -> Service:

@@ -140,7 +140,7 @@ def test_a_401_refreshes_once_and_retries_once(connected, provider):
 
 def test_a_second_401_is_returned_not_looped(connected, provider, monkeypatch):
     # The provider keeps refusing the new token too: one refresh, one retry, then the 401.
-    from sluice.provider import Token
+    from sluice.demo.provider import Token
 
     monkeypatch.setattr(Token, "is_expired", lambda self: True)
     response = connected.request("crm", "GET", "/me")

@@ -12,7 +12,7 @@ import requests
 
 from connect_helpers import CLIENT_ID, CLIENT_SECRET
 from fake_zoho import FakeZoho
-from sluice.provider import LocalProvider
+from sluice.demo.provider import LocalProvider
 from test_cli_connections import free_port, read_url_line
 
 HERE = Path(__file__).parent / "crm"

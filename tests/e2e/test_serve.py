@@ -16,7 +16,7 @@ import requests
 
 from conftest import ROOT, _command
 from connect_helpers import CLIENT_SECRET, authorize, oauth2_service
-from sluice.serve import sign
+from sluice.events.server import sign
 from test_cli_connections import free_port
 
 RUNNER, ADMIN, SIGNING = "runner-token-7f3a9", "admin-token-2c8d1", "signing-secret-5e6b4"

@@ -6,7 +6,7 @@ import pytest
 
 import runtime
 from runtime.tasks.crm import search_kind
-from sluice.crm_local import LocalCrm, parse_criteria
+from sluice.crm.local import LocalCrm, parse_criteria
 
 RECORDS = [
     {"id": "1", "Last_Name": "O'Neil (Jr)", "Email": "a@x.com", "Amount": 100,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import runtime
-from sluice.lexer import DelugeLexer
-from sluice.repl import Session, completions
+from sluice.repl.lexer import DelugeLexer
+from sluice.repl.session import Session, completions
 
 
 def test_variables_and_functions_persist_between_entries():

@@ -1,6 +1,6 @@
 """`sluice demo`: the whole story offline, on 127.0.0.1, in one command.
 
-It starts the local OAuth provider and API (sluice/provider.py), makes a throwaway store, adds a
+It starts the local OAuth provider and API (sluice/demo/provider.py), makes a throwaway store, adds a
 custom "MailChimp" service and a connection to it, authorizes the connection (the demo plays the
 browser and the consent is given automatically), runs the example scripts that read a campaign and
 add an audience member through the connection, shows the snippet a script would use, and cleans
@@ -19,8 +19,8 @@ LINK = "mailchimp"
 
 def scripts_folder() -> Path:
     """The example scripts: installed inside the package, or the source tree's scripts/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "scripts", here.parent / "scripts"):
+    package = Path(__file__).resolve().parents[1]  # sluice/
+    for candidate in (package / "scripts", package.parent / "scripts"):
         if (candidate / "mailchimp_campaign.dg").is_file():
             return candidate
     raise FileNotFoundError("the example scripts are missing from the Sluice installation")
@@ -35,7 +35,7 @@ def run_demo(say=print, *, keep: bool = False) -> int:
     from connections import Connections, LoopbackListener, Service, Store
 
     from .provider import LocalProvider
-    from .web import ConnectionsWeb
+    from ..adapters.web import ConnectionsWeb
 
     home = Path(tempfile.mkdtemp(prefix="sluice-demo-"))
     provider = LocalProvider()

@@ -14,78 +14,15 @@ import json
 import os
 import sys
 
-from .cli import CONNECTIONS_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
-
-
-class _Secrets:
-    """Secret values this command has read, to mask them in anything it prints."""
-
-    def __init__(self):
-        self.values: set[str] = set()
-
-    def add(self, value: str | None) -> str | None:
-        if value:
-            self.values.add(value)
-        return value
-
-    def mask(self, text: str) -> str:
-        from connections.errors import redact
-
-        return redact(text, self.values)
-
-
-SECRETS = _Secrets()
-
-
-def out(text: str = "") -> None:
-    print(SECRETS.mask(text), flush=True)
-
-
-def err(text: str) -> None:
-    print(SECRETS.mask(text), file=sys.stderr, flush=True)
+from .common import (EXIT_FAILED, EXIT_OK, EXIT_USAGE, SECRETS, UsageError, ask_secret,
+                     command_help, err, guarded, key_values, out, secret_from_env, show_help,
+                     when)
 
 
 def _open():
     from connections import Connections
 
     return Connections()
-
-
-def secret_from_env(variable: str | None, what: str) -> str | None:
-    if not variable:
-        return None
-    if variable not in os.environ:
-        raise UsageError(f"the environment variable {variable} (for the {what}) is not set")
-    return SECRETS.add(os.environ[variable])
-
-
-def ask_secret(what: str, *, required: bool) -> str | None:
-    """A hidden prompt on a terminal; otherwise one line of standard input."""
-    import getpass
-
-    if sys.stdin.isatty():
-        value = getpass.getpass(f"{what} (hidden): ", stream=sys.stderr)
-    else:
-        value = sys.stdin.readline().rstrip("\r\n")
-    if not value and required:
-        raise UsageError(f"no {what} given")
-    return SECRETS.add(value) if value else None
-
-
-def key_values(pairs: list[str] | None, option: str) -> dict:
-    found = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{option} {pair!r}: want KEY=VALUE")
-        found[key.strip()] = value
-    return found
-
-
-def when(stamp: float | None) -> str:
-    from connections.model import iso_time
-
-    return iso_time(stamp) or "-"
 
 
 # ---------------------------------------------------------------------------- commands
@@ -393,9 +330,9 @@ def cmd_rotate_key(args) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
-def add_parser(sub) -> None:
+def add_parser(sub, name: str = "connections") -> None:
     conn = sub.add_parser(
-        "connections", help=CONNECTIONS_HELP,
+        name, help=command_help(name),
         description="Connections are named credentials for third-party services. An admin\n"
                     "creates one once; scripts use it by its link name:\n"
                     "    invokeurl [ url: \"...\" type: GET connection: \"LINK\" ]\n"
@@ -546,23 +483,3 @@ def add_parser(sub) -> None:
                    help="the old key is lost: adopt the current one and drop the secrets it "
                         "cannot open (those connections must be connected again)")
     p.set_defaults(run=guarded(cmd_rotate_key))
-
-
-def show_help(parser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
-
-
-def guarded(command, prefix: str = "sluice connections"):
-    """`command`, with the connections package's errors turned into a message and exit 1."""
-
-    def run(args) -> int:
-        from connections import ConnectionsError
-
-        try:
-            return command(args)
-        except ConnectionsError as e:
-            err(f"{prefix} {args.action}: {e}")
-            return EXIT_FAILED
-
-    return run

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from .cli import EXIT_OK, MAIL_HELP, UsageError
-from .cli_connections import ask_secret, guarded, out, secret_from_env, show_help
-from .mail import SECURITY, SETTING
+from ..adapters.mail import SECURITY, SETTING
+from .common import (EXIT_OK, UsageError, ask_secret, command_help, guarded, out,
+                     secret_from_env, show_help)
 
 
 def _store():
@@ -55,8 +55,8 @@ def cmd_clear(args) -> int:
     return EXIT_OK
 
 
-def add_parser(sub) -> None:
-    mail = sub.add_parser("mail", help=MAIL_HELP,
+def add_parser(sub, name: str = "mail") -> None:
+    mail = sub.add_parser(name, help=command_help(name),
                           description="Set the SMTP server `sendmail` sends through. With none, "
                                       "each mail is written as an .eml file to the outbox "
                                       "folder in $SLUICE_HOME.")

@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-log = logging.getLogger("sluice.serve")
+log = logging.getLogger("sluice.events.server")
 
 RUNNER_TOKEN_ENV = "SLUICE_RUNNER_TOKEN"
 SIGNING_SECRET_ENV = "SLUICE_SIGNING_SECRET"
@@ -78,8 +78,9 @@ class App:
                  threads: int = 4, max_body: int = MAX_BODY):
         from connections.store import default_home
 
-        from .events import Bindings
-        from .runs import Executor, RunStore, Workers
+        from .bindings import Bindings
+        from .queue import RunStore
+        from .workers import Executor, Workers
 
         self.home = Path(home) if home is not None else default_home()
         self.bindings_path = bindings_path
@@ -177,7 +178,7 @@ class App:
 
         @app.post("/events/<name>")
         def event(name):
-            from .events import valid_event_name
+            from .bindings import valid_event_name
 
             length = request.content_length
             if length is not None and length > self.max_body:

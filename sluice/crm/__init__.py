@@ -43,7 +43,7 @@ def open_backend(backend: str, connection: str | None = None, home: Path | None 
 
         return ZohoApi(default_connection=connection or DEFAULT_CONNECTION)
     if backend == "local":
-        from .crm_local import LocalCrm
+        from .local import LocalCrm
 
         return LocalCrm.open(home)
     raise ValueError(f"unknown CRM backend {backend!r}: {' or '.join(BACKENDS)}")

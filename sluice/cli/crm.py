@@ -7,9 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import CRM_HELP, EXIT_OK, UsageError, write_atomically
-from .cli_connections import guarded, out, show_help
-from .crm import BACKENDS, DEFAULT_CONNECTION, forget_choice, save_choice, saved_choice
+from ..crm import BACKENDS, DEFAULT_CONNECTION, forget_choice, save_choice, saved_choice
+from .common import EXIT_OK, UsageError, command_help, guarded, out, show_help, write_atomically
 
 
 def cmd_use(args) -> int:
@@ -25,7 +24,7 @@ def cmd_use(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .crm_local import LocalCrm
+    from ..crm.local import LocalCrm
 
     choice = saved_choice() or {}
     counts = LocalCrm.open().counts()
@@ -56,7 +55,7 @@ def cmd_forget(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from .crm_local import LocalCrm
+    from ..crm.local import LocalCrm
 
     try:
         total = LocalCrm.open().load_file(args.file)
@@ -67,7 +66,7 @@ def cmd_load(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .crm_local import LocalCrm
+    from ..crm.local import LocalCrm
 
     text = json.dumps(LocalCrm.open().export(), indent=2, ensure_ascii=False) + "\n"
     if args.file in (None, "-"):
@@ -78,8 +77,8 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def add_parser(sub) -> None:
-    crm = sub.add_parser("crm", help=CRM_HELP,
+def add_parser(sub, name: str = "crm") -> None:
+    crm = sub.add_parser(name, help=command_help(name),
                          description="Where zoho.crm.* and zoho.creator.* go when a run does not "
                                      "say (--crm): the local record store in $SLUICE_HOME/crm.db, "
                                      "or the Zoho APIs through a connection.")

@@ -1,76 +1,15 @@
-"""The `sluice` command line. Exit codes: 0 ok, 1 a script (or check) failed, 2 usage error."""
+"""`sluice check`, `fmt`, `run`, `builtins` and `version`: the commands about scripts."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
-from . import __version__
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SCRIPT_SUFFIX = ".dg"
-
-
-class UsageError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------- helpers
-
-
-def script_files(paths: list[str]) -> list[Path]:
-    """The .dg files named, and those inside the folders named (sorted, each once)."""
-    found: list[Path] = []
-    seen = set()
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            candidates = sorted(p for p in path.rglob(f"*{SCRIPT_SUFFIX}") if p.is_file())
-        elif path.is_file():
-            candidates = [path]
-        else:
-            raise UsageError(f"{name}: no such file or folder")
-        for p in candidates:
-            key = p.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(p)
-    return found
-
-
-def read_script(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise OSError(f"not UTF-8 text (byte {e.start})") from None
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves either the old file or the new one."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-# ---------------------------------------------------------------------------- commands
+from .. import __version__
+from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_help, plural,
+                     read_script, script_files, write_atomically)
 
 
 def cmd_check(args) -> int:
@@ -203,8 +142,7 @@ def cmd_run(args) -> int:
         limits = runtime.Limits.parse(args.limit or [])
     except ValueError as e:
         raise UsageError(str(e)) from None
-    services = build_services(timezone=args.timezone)
-    services.crm = crm_backend(args)
+    services = services_for_run(args.timezone, crm_backend(args))
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
     try:
@@ -239,7 +177,7 @@ def crm_backend(args):
     """The backend of zoho.crm.* for this run: --crm local (seeded by --crm-data) or zoho;
     --crm-data/--crm-export imply local, --crm-connection zoho; with none of them, the choice
     saved by `sluice crm use`."""
-    from .crm import ConfiguredCrm, open_backend
+    from ..crm import ConfiguredCrm, open_backend
 
     backend = args.crm
     if backend is None:
@@ -273,13 +211,9 @@ def code_cache_dir() -> str:
     return base
 
 
-def build_services(timezone: str | None = None):
-    """The services a script run from the command line gets: the standard tasks, HTTP through
-    the connections in $SLUICE_HOME, and mail through its SMTP settings (or its outbox)."""
-    import runtime
-
-    from .mail import StoredMail
-    from .web import ConnectionsWeb
+def services_for_run(timezone: str | None, crm=None):
+    """The standard services of a command-line run (see sluice.adapters), the time zone checked."""
+    from ..adapters import standard_services
 
     if timezone:
         try:
@@ -289,7 +223,7 @@ def build_services(timezone: str | None = None):
         except Exception:
             raise UsageError(f"--timezone {timezone}: not a time zone name "
                              "(such as Europe/Paris)") from None
-    return runtime.Services.standard(timezone=timezone, web=ConnectionsWeb(), mail=StoredMail())
+    return standard_services(timezone=timezone, crm=crm)
 
 
 def cmd_builtins(args) -> int:
@@ -312,59 +246,31 @@ def cmd_builtins(args) -> int:
     return EXIT_OK
 
 
-def cmd_repl(args) -> int:
-    import runtime
-
-    from .repl import Session, _link_names_from_store, interact
-
-    try:
-        limits = runtime.Limits.parse(args.limit or [])
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    session = Session(services=build_services(timezone=args.timezone), limits=limits,
-                      connections=_link_names_from_store)
-    return interact(session)
-
-
-def cmd_demo(args) -> int:
-    from .demo import run_demo
-
-    return run_demo(lambda line: print(line, flush=True), keep=args.keep)
-
-
 def cmd_version(args) -> int:
     print(f"sluice {__version__}")
     return EXIT_OK
 
 
-# ---------------------------------------------------------------------------- parser
+# ---------------------------------------------------------------------------- parsers
 
 
-CONNECTIONS_HELP = "set up and look after connections to services"
-MAIL_HELP = "the SMTP server sendmail uses"
-CRM_HELP = "choose where zoho.crm.* goes (local store or Zoho); load and export local records"
-ADMIN_COMMANDS = ("connections", "mail", "crm", "events", "trigger", "serve", "runs")
+def add_parser(sub, name: str) -> None:
+    """Build the parser of command `name` (check, fmt, run, builtins or version)."""
+    {"check": _check_parser, "fmt": _fmt_parser, "run": _run_parser,
+     "builtins": _builtins_parser, "version": _version_parser}[name](sub)
 
 
-def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
-    """The command line. Without `with_admin`, `connections` and `mail` are listed but their
-    actions are not built: that saves a run of a script most of its parser's start-up."""
-    parser = argparse.ArgumentParser(
-        prog="sluice",
-        description="Run Deluge-style scripts anywhere, with named connections to "
-                    "third-party services.",
-    )
-    parser.add_argument("--version", action="version", version=f"sluice {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    check = sub.add_parser("check", help="report syntax errors in .dg scripts",
+def _check_parser(sub) -> None:
+    check = sub.add_parser("check", help=command_help("check"),
                            description="Parse each script and report the first syntax error "
                                        "of each file as file:line:col: message.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .dg file or a folder of them")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.set_defaults(run=cmd_check)
 
-    fmt = sub.add_parser("fmt", help="format .dg scripts canonically",
+
+def _fmt_parser(sub) -> None:
+    fmt = sub.add_parser("fmt", help=command_help("fmt"),
                          description="Rewrite scripts in the canonical layout (4-space indents, "
                                      "one statement per line, comments kept). '-' formats "
                                      "standard input to standard output.")
@@ -373,7 +279,9 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
                      help="change nothing; exit 1 if any file would be reformatted")
     fmt.set_defaults(run=cmd_fmt)
 
-    run = sub.add_parser("run", help="run a .dg script",
+
+def _run_parser(sub) -> None:
+    run = sub.add_parser("run", help=command_help("run"),
                          description="Run a script: each info line is printed as it comes, then "
                                      "the return value. Arguments reach the script as variables "
                                      "(and input.<name>), or as the parameters of its first "
@@ -404,83 +312,15 @@ def build_parser(with_admin: bool = True) -> argparse.ArgumentParser:
                      help="the connection to call Zoho with (implies --crm zoho; default: zoho)")
     run.set_defaults(run=cmd_run)
 
-    builtins = sub.add_parser("builtins", help="list the built-in functions and methods",
+
+def _builtins_parser(sub) -> None:
+    builtins = sub.add_parser("builtins", help=command_help("builtins"),
                               description="Every built-in: how it is called and what it does.")
     builtins.add_argument("name", nargs="?", help="only those whose name contains this")
     builtins.add_argument("--json", action="store_true", help="print as JSON")
     builtins.set_defaults(run=cmd_builtins)
 
-    from . import cli_events
 
-    if with_admin:
-        from . import cli_connections, cli_crm, cli_mail
-
-        cli_connections.add_parser(sub)
-        cli_mail.add_parser(sub)
-        cli_crm.add_parser(sub)
-        cli_events.add_parsers(sub)
-    else:  # listed for --help; built only when one of them is the command
-        sub.add_parser("connections", help=CONNECTIONS_HELP)
-        sub.add_parser("mail", help=MAIL_HELP)
-        sub.add_parser("crm", help=CRM_HELP)
-        for name, text in (("events", cli_events.EVENTS_HELP),
-                           ("trigger", cli_events.TRIGGER_HELP),
-                           ("serve", cli_events.SERVE_HELP), ("runs", cli_events.RUNS_HELP)):
-            sub.add_parser(name, help=text)
-
-    repl = sub.add_parser("repl", help="try Deluge interactively",
-                          description="An interactive prompt: statements run as you enter them, "
-                                      "expressions show their value, variables and functions "
-                                      "stay. Tab completes; :help lists the commands. With no "
-                                      "terminal, entries are read from standard input.")
-    repl.add_argument("--limit", action="append", metavar="NAME=VALUE",
-                      help="a limit for each entry, as for run")
-    repl.add_argument("--timezone", metavar="ZONE", help="the time zone of dates")
-    repl.set_defaults(run=cmd_repl)
-
-    demo = sub.add_parser("demo", help="see a script call an API through a connection, offline",
-                          description="Start a local OAuth provider and API on 127.0.0.1, set "
-                                      "up a service and a connection to it in a throwaway store, "
-                                      "authorize it, run the example MailChimp scripts through "
-                                      "it, and clean up. Needs no network.")
-    demo.add_argument("--keep", action="store_true",
-                      help="keep the throwaway store and print where it is")
-    demo.set_defaults(run=cmd_demo)
-
-    version = sub.add_parser("version", help="print the version")
+def _version_parser(sub) -> None:
+    version = sub.add_parser("version", help=command_help("version"))
     version.set_defaults(run=cmd_version)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(with_admin=bool(argv) and argv[0] in ADMIN_COMMANDS)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
-        return int(e.code or 0)
-    if not getattr(args, "run", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    try:
-        return args.run(args)
-    except UsageError as e:
-        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
-        print(f"sluice {command}: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_FAILED
-    except Exception as e:  # a bug of ours: say so plainly; SLUICE_DEBUG=1 shows the traceback
-        if os.environ.get("SLUICE_DEBUG"):
-            raise
-        print(f"sluice {args.command}: internal error ({type(e).__name__}); this is a bug in "
-              "Sluice: run again with SLUICE_DEBUG=1 to see where, and report it",
-              file=sys.stderr)
-        return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

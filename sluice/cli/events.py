@@ -6,16 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import EXIT_FAILED, EXIT_OK, UsageError
-
-EVENTS_HELP = "check the event bindings file"
-TRIGGER_HELP = "run the scripts bound to an event, now"
-SERVE_HELP = "run bound scripts when events arrive over HTTP"
-RUNS_HELP = "the history of event runs"
+from .common import EXIT_FAILED, EXIT_OK, UsageError, command_help, show_help
 
 
 def _bindings(path: str | None):
-    from .events import DEFAULT_FILE, BindingError, Bindings
+    from ..events.bindings import DEFAULT_FILE, BindingError, Bindings
 
     try:
         return Bindings.load(path or DEFAULT_FILE)
@@ -57,8 +52,9 @@ def _payload(source: str | None) -> dict:
 
 
 def cmd_trigger(args) -> int:
-    from .events import valid_event_name
-    from .runs import DONE, Executor, RunStore, worker_name
+    from ..events.bindings import valid_event_name
+    from ..events.queue import DONE, RunStore, worker_name
+    from ..events.workers import Executor
 
     if not valid_event_name(args.event):
         raise UsageError(f"'{args.event}' is not an event name")
@@ -110,7 +106,7 @@ def cmd_serve(args) -> int:
     import signal
     import threading
 
-    from .serve import ServeError, serve
+    from ..events.server import ServeError, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         stream=sys.stderr)
@@ -134,7 +130,7 @@ def cmd_serve(args) -> int:
     except ServeError as e:
         raise UsageError(str(e)) from None
     except Exception as e:
-        from .events import BindingError
+        from ..events.bindings import BindingError
 
         if isinstance(e, BindingError):
             raise UsageError(str(e)) from None
@@ -144,13 +140,13 @@ def cmd_serve(args) -> int:
 
 
 def _default_bindings() -> Path:
-    from .events import DEFAULT_FILE
+    from ..events.bindings import DEFAULT_FILE
 
     return DEFAULT_FILE
 
 
 def cmd_runs_list(args) -> int:
-    from .runs import RunStore
+    from ..events.queue import RunStore
 
     with RunStore.open() as store:
         runs = store.list(limit=args.limit, status=args.status, event=args.event)
@@ -170,7 +166,7 @@ def cmd_runs_list(args) -> int:
 
 
 def cmd_runs_show(args) -> int:
-    from .runs import RunStore
+    from ..events.queue import RunStore
 
     with RunStore.open() as store:
         run = store.get(args.id)
@@ -186,7 +182,7 @@ def cmd_runs_show(args) -> int:
 
 
 def cmd_runs_prune(args) -> int:
-    from .runs import RunStore
+    from ..events.queue import RunStore
 
     with RunStore.open() as store:
         days = args.older_than if args.older_than is not None else store.retention_days()
@@ -196,7 +192,7 @@ def cmd_runs_prune(args) -> int:
 
 
 def cmd_runs_retention(args) -> int:
-    from .runs import RunStore
+    from ..events.queue import RunStore
 
     if args.days is not None and args.days <= 0:
         raise UsageError("the retention is a number of days above 0")
@@ -209,17 +205,31 @@ def cmd_runs_retention(args) -> int:
     return EXIT_OK
 
 
-def add_parsers(sub) -> None:
-    events = sub.add_parser("events", help=EVENTS_HELP,
+def add_parser(sub, name: str) -> None:
+    """Build the parser of command `name` (events, trigger, serve or runs)."""
+    if name == "events":
+        _events_parser(sub)
+    elif name == "trigger":
+        _trigger_parser(sub)
+    elif name == "serve":
+        _serve_parser(sub)
+    else:
+        _runs_parser(sub)
+
+
+def _events_parser(sub) -> None:
+    events = sub.add_parser("events", help=command_help("events"),
                             description="Check the bindings file: its tables, and that every "
                                         "bound script parses and compiles.")
     es = events.add_subparsers(dest="action", metavar="ACTION")
     p = es.add_parser("check", help="validate the bindings file and every bound script")
     p.add_argument("--bindings", metavar="FILE", help="default: scripts/events.toml")
     p.set_defaults(run=cmd_events_check)
-    events.set_defaults(run=lambda args: _show_help(events))
+    events.set_defaults(run=lambda args: show_help(events))
 
-    p = sub.add_parser("trigger", help=TRIGGER_HELP,
+
+def _trigger_parser(sub) -> None:
+    p = sub.add_parser("trigger", help=command_help("trigger"),
                        description="Run every script bound to EVENT, here and now, with the "
                                    "payload's keys as arguments, and print each result. The "
                                    "runs are kept in the run history.")
@@ -229,7 +239,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the runs as JSON")
     p.set_defaults(run=cmd_trigger)
 
-    p = sub.add_parser("serve", help=SERVE_HELP,
+
+def _serve_parser(sub) -> None:
+    p = sub.add_parser("serve", help=command_help("serve"),
                        description="Serve POST /events/<name> (JSON payload), GET /runs/<id>, "
                                    "GET /health, and /admin/connections with "
                                    "SLUICE_ADMIN_TOKEN. Callers need Authorization: Bearer "
@@ -243,7 +255,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--workers", type=int, default=4, help="scripts run at once (default 4)")
     p.set_defaults(run=cmd_serve)
 
-    runs = sub.add_parser("runs", help=RUNS_HELP,
+
+def _runs_parser(sub) -> None:
+    runs = sub.add_parser("runs", help=command_help("runs"),
                           description="Every run of a bound script: event, script, times, "
                                       "status, return value, info lines, error.")
     rs = runs.add_subparsers(dest="action", metavar="ACTION")
@@ -263,11 +277,4 @@ def add_parsers(sub) -> None:
     p = rs.add_parser("retention", help="show or set how many days finished runs are kept")
     p.add_argument("days", type=float, nargs="?", metavar="DAYS")
     p.set_defaults(run=cmd_runs_retention)
-    runs.set_defaults(run=lambda args: _show_help(runs))
-
-
-def _show_help(parser) -> int:
-    from .cli import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    runs.set_defaults(run=lambda args: show_help(runs))

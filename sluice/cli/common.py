@@ -1,0 +1,179 @@
+"""What every `sluice` command module shares: exit codes, usage errors, the table of commands,
+reading scripts and secrets, writing files, and printing with the secrets this command read
+masked. Command modules import this one, never the package (`sluice.cli`) that dispatches to them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SCRIPT_SUFFIX = ".dg"
+
+# command -> (the module of sluice.cli that builds and runs it, its line in `sluice --help`)
+COMMANDS = {
+    "check": ("scripts", "report syntax and other static errors in .dg scripts"),
+    "fmt": ("scripts", "format .dg scripts canonically"),
+    "run": ("scripts", "run a .dg script"),
+    "builtins": ("scripts", "list the built-in functions and methods"),
+    "connections": ("connections", "set up and look after connections to services"),
+    "mail": ("mail", "the SMTP server sendmail uses"),
+    "crm": ("crm", "choose where zoho.crm.* goes (local store or Zoho); load and export local "
+                   "records"),
+    "events": ("events", "check the event bindings file"),
+    "trigger": ("events", "run the scripts bound to an event, now"),
+    "serve": ("events", "run bound scripts when events arrive over HTTP"),
+    "runs": ("events", "the history of event runs"),
+    "repl": ("repl", "try Deluge interactively"),
+    "demo": ("demo", "see a script call an API through a connection, offline"),
+    "version": ("scripts", "print the version"),
+}
+
+
+def command_help(name: str) -> str:
+    return COMMANDS[name][1]
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def script_files(paths: list[str]) -> list[Path]:
+    """The .dg files named, and those inside the folders named (sorted, each once)."""
+    found: list[Path] = []
+    seen = set()
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob(f"*{SCRIPT_SUFFIX}") if p.is_file())
+        elif path.is_file():
+            candidates = [path]
+        else:
+            raise UsageError(f"{name}: no such file or folder")
+        for p in candidates:
+            key = p.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(p)
+    return found
+
+
+def read_script(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise OSError(f"not UTF-8 text (byte {e.start})") from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash leaves either the old file or the new one."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+# ---------------------------------------------------------------------------- output and secrets
+
+
+class _Secrets:
+    """Secret values this command has read, to mask them in anything it prints."""
+
+    def __init__(self):
+        self.values: set[str] = set()
+
+    def add(self, value: str | None) -> str | None:
+        if value:
+            self.values.add(value)
+        return value
+
+    def mask(self, text: str) -> str:
+        from connections.errors import redact
+
+        return redact(text, self.values)
+
+
+SECRETS = _Secrets()
+
+
+def out(text: str = "") -> None:
+    print(SECRETS.mask(text), flush=True)
+
+
+def err(text: str) -> None:
+    print(SECRETS.mask(text), file=sys.stderr, flush=True)
+
+
+def secret_from_env(variable: str | None, what: str) -> str | None:
+    if not variable:
+        return None
+    if variable not in os.environ:
+        raise UsageError(f"the environment variable {variable} (for the {what}) is not set")
+    return SECRETS.add(os.environ[variable])
+
+
+def ask_secret(what: str, *, required: bool) -> str | None:
+    """A hidden prompt on a terminal; otherwise one line of standard input."""
+    import getpass
+
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{what} (hidden): ", stream=sys.stderr)
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value and required:
+        raise UsageError(f"no {what} given")
+    return SECRETS.add(value) if value else None
+
+
+def key_values(pairs: list[str] | None, option: str) -> dict:
+    found = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {pair!r}: want KEY=VALUE")
+        found[key.strip()] = value
+    return found
+
+
+def when(stamp: float | None) -> str:
+    from connections.model import iso_time
+
+    return iso_time(stamp) or "-"
+
+
+def show_help(parser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def guarded(command, prefix: str = "sluice connections"):
+    """`command`, with the connections package's errors turned into a message and exit 1."""
+
+    def run(args) -> int:
+        from connections import ConnectionsError
+
+        try:
+            return command(args)
+        except ConnectionsError as e:
+            err(f"{prefix} {args.action}: {e}")
+            return EXIT_FAILED
+
+    return run
