@@ -83,8 +83,17 @@ def events_group() -> None:
           f"{r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; {r['done']:,} done")
 
 
+def testing_group() -> None:
+    from bench import testing_bench as tb
+
+    r = tb.cases_per_second()
+    print(f"sluice test: {r['cases']:,} small cases (HTTP answer, info, return compared) in "
+          f"{r['seconds']:.2f} s with start-up: {r['per_second']:.0f} cases/s (target: 1,000 "
+          f"in under 10 s)")
+
+
 GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group,
-          "events": events_group}
+          "events": events_group, "testing": testing_group}
 
 
 def main(argv: list[str]) -> int:

@@ -134,6 +134,8 @@ class RunContext:
     # -- the world
 
     def now(self) -> datetime.datetime:
+        if self.services.clock is not None:
+            return self.services.clock().replace(microsecond=0)
         if self.services.timezone:
             if self._tz is None:
                 from zoneinfo import ZoneInfo

@@ -53,7 +53,7 @@ class Services:
     that use `web`, `mail` and `crm`."""
 
     def __init__(self, tasks: dict[str, Callable] | None = None, *, timezone: str | None = None,
-                 settings: dict | None = None, web=None, mail=None, crm=None):
+                 settings: dict | None = None, web=None, mail=None, crm=None, clock=None):
         self._tasks: dict[str, Callable] = {}
         for name, fn in (tasks or {}).items():
             self.register(name, fn)
@@ -62,6 +62,9 @@ class Services:
         self.web = web
         self.mail = mail
         self.crm = crm  # the backend of zoho.crm.* (runtime.tasks.crm.ZohoApi, or a local store)
+        # () -> naive datetime of "now" in the run's zone; None: the machine's clock. A test
+        # freezes zoho.currentdate / zoho.currenttime with it.
+        self.clock = clock
 
     @classmethod
     def standard(cls, *, web=None, mail=None,
@@ -85,6 +88,6 @@ class Services:
 
     def copy(self) -> "Services":
         other = Services(timezone=self.timezone, settings=self.settings, web=self.web,
-                         mail=self.mail, crm=self.crm)
+                         mail=self.mail, crm=self.crm, clock=self.clock)
         other._tasks = dict(self._tasks)
         return other

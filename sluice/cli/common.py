@@ -25,6 +25,7 @@ COMMANDS = {
     "trigger": ("events", "run the scripts bound to an event, now"),
     "serve": ("events", "run bound scripts when events arrive over HTTP"),
     "runs": ("events", "the history of event runs"),
+    "test": ("testing", "run the test cases of *.test.toml files, offline"),
     "repl": ("repl", "try Deluge interactively"),
     "demo": ("demo", "see a script call an API through a connection, offline"),
     "version": ("scripts", "print the version"),

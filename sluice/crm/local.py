@@ -100,6 +100,9 @@ class LocalCrm:
 
         return cls(Path(home if home is not None else default_home()) / DB_FILE)
 
+    def close(self) -> None:
+        self._connections.close()
+
     def _write(self, sql_and_args: list[tuple]) -> None:
         with self._connections.transaction() as db:
             for sql, args in sql_and_args:
