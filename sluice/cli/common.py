@@ -45,22 +45,12 @@ class UsageError(Exception):
 
 def script_files(paths: list[str]) -> list[Path]:
     """The .dg files named, and those inside the folders named (sorted, each once)."""
-    found: list[Path] = []
-    seen = set()
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            candidates = sorted(p for p in path.rglob(f"*{SCRIPT_SUFFIX}") if p.is_file())
-        elif path.is_file():
-            candidates = [path]
-        else:
-            raise UsageError(f"{name}: no such file or folder")
-        for p in candidates:
-            key = p.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(p)
-    return found
+    from ..files import files_ending
+
+    try:
+        return files_ending(paths, SCRIPT_SUFFIX)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
 
 
 def read_script(path: Path) -> str:

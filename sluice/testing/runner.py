@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import files_ending
 from .spec import SUFFIX, Case, SpecError, load
 from .world import KeptMail, ScriptedWeb, ThrowawayCrm, describe, includes, matches, same
 
@@ -41,20 +42,7 @@ class CaseResult:
 
 def test_files(paths: list[str]) -> list[Path]:
     """The *.test.toml files named, and those inside the folders named (sorted, each once)."""
-    found, seen = [], set()
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            candidates = sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file())
-        elif path.is_file():
-            candidates = [path]
-        else:
-            raise FileNotFoundError(f"{name}: no such file or folder")
-        for p in candidates:
-            if p.resolve() not in seen:
-                seen.add(p.resolve())
-                found.append(p)
-    return found
+    return files_ending(paths, SUFFIX)
 
 
 def collect(paths: list[str], pattern: str | None = None) -> tuple[list[Case], list[str]]:
