@@ -4,6 +4,8 @@ their first value (`add`, `insert(v)`) or map-like with their first key (`put`,
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from ..builtins import METHODS, builtin, bool_arg, list_arg, map_arg
 from ..errors import DelugeError
 from ..values import Collection, equal
@@ -70,25 +72,22 @@ def _get(c, key):
     return lists._get(c.items, key)
 
 
-@builtin("update", on=_C, doc="replaces the value at an index or of a key")
+@builtin("update", on=_C,
+         doc="replaces the value at an index (list-like), or sets a key (a new key is added)")
 def _update(c, key, value=None):
     if type(key) is dict and value is None:
         for k, v in key.items():
             _update(c, k, v)
         return
     if type(c.items) is dict:
-        if maps.key_of(key) not in c.items:
-            raise DelugeError(f"update: there is no key {key!r}")
-        c.items[maps.key_of(key)] = value
+        maps._put(c.items, key, value)
     else:
         lists._set(_as_list(c, "update"), key, value)
 
 
-@builtin("keys", on=_C, doc="the keys (key-value) or the indexes (list-like)")
+@builtin("keys", on=_C, doc="the keys (key-value) or the elements (list-like), as a list")
 def _keys(c):
-    if type(c.items) is dict:
-        return list(c.items)
-    return list(range(len(c.items or ())))
+    return list(c.items or ())
 
 
 @builtin("values", on=_C, doc="the values, as a list")
@@ -127,89 +126,125 @@ def _not_contains(c, value):
     return not _contains_value(c, value)
 
 
+_value_of = itemgetter(1)
+_NO_VALUE = object()  # getLastKey() without a value
+
+
+def _key_holding(items: dict, value, last: bool = False):
+    """The first (or last) key whose value equals `value`; None when no value does."""
+    pairs = reversed(items.items()) if last else items.items()
+    return next((k for k, v in pairs if equal(value, v)), None)
+
+
 @builtin("delete", on=_C, aliases=("remove",),
-         doc="removes a value (list-like) or a key (key-value)")
-def _delete(c, key):
+         doc="removes an element (list-like), or the key holding a value (key-value); "
+             "nothing when absent")
+def _delete(c, value):
     if type(c.items) is dict:
-        return c.items.pop(maps.key_of(key), None)
-    if c.items:
-        lists._remove_element(c.items, key)
-    return None
+        key = _key_holding(c.items, value)
+        if key is not None:
+            del c.items[key]
+    elif c.items:
+        lists._remove_element(c.items, value)
 
 
-@builtin("deleteAll", on=_C, doc="removes every value of a list")
+@builtin("deleteAll", on=_C,
+         doc="removes each element of a list (list-like), or the keys holding its values")
 def _delete_all(c, values):
+    values = list_arg(values, "deleteAll", 1)
     if type(c.items) is dict:
-        for k in list_arg(values, "deleteAll", 1):
-            c.items.pop(maps.key_of(k), None)
+        c.items = {k: v for k, v in c.items.items() if not any(equal(v, x) for x in values)}
     elif c.items:
         lists._remove_all(c.items, values)
 
 
-@builtin("deleteKey", on=_C, doc="removes a key")
+@builtin("deleteKey", on=_C,
+         doc="removes a key and its value (nothing when absent), or the element at an index "
+             "(list-like; an error outside the list)")
 def _delete_key(c, key):
-    return _as_map(c, "deleteKey").pop(maps.key_of(key), None)
+    if type(c.items) is dict or c.items is None:
+        _as_map(c, "deleteKey").pop(maps.key_of(key), None)
+    else:
+        lists._remove(c.items, key)
 
 
-@builtin("deleteKeys", on=_C, doc="removes each key of a list")
+@builtin("deleteKeys", on=_C, doc="removes each key of a list (or each index, list-like)")
 def _delete_keys(c, keys):
-    target = _as_map(c, "deleteKeys")
-    for k in list_arg(keys, "deleteKeys", 1):
-        target.pop(maps.key_of(k), None)
+    keys = list_arg(keys, "deleteKeys", 1)
+    if type(c.items) is dict or c.items is None:
+        target = _as_map(c, "deleteKeys")
+        for k in keys:
+            target.pop(maps.key_of(k), None)
+        return
+    gone = {lists._index(c.items, i, "deleteKeys") for i in keys}
+    c.items[:] = [v for i, v in enumerate(c.items) if i not in gone]
 
 
-@builtin("getKey", on=_C, doc="the first key (or index) holding the value; null when none")
+@builtin("getKey", on=_C,
+         doc="the first key holding the value (null when none), or the index of an element "
+             "(list-like; -1 when absent)")
 def _get_key(c, value):
     if type(c.items) is dict:
-        for k, v in c.items.items():
-            if equal(value, v):
-                return k
-        return None
-    i = lists._index_of(c.items or [], value)
-    return None if i < 0 else i
+        return _key_holding(c.items, value)
+    return lists._index_of(c.items or [], value)
 
 
-@builtin("getLastKey", on=_C, doc="the last key (or index); null when empty")
-def _get_last_key(c):
-    if not c.items:
-        return None
-    return next(reversed(c.items)) if type(c.items) is dict else len(c.items) - 1
+@builtin("getLastKey", on=_C,
+         doc="the last key holding the value (null when none), or the last index of an "
+             "element (list-like; -1 when absent); getLastKey(): the last key or index")
+def _get_last_key(c, value=_NO_VALUE):
+    if value is _NO_VALUE:
+        if not c.items:
+            return None
+        return next(reversed(c.items)) if type(c.items) is dict else len(c.items) - 1
+    if type(c.items) is dict:
+        return _key_holding(c.items, value, last=True)
+    return lists._last_index_of(c.items or [], value)
 
 
-@builtin("distinct", on=_C, doc="a new collection without repeated values")
+@builtin("distinct", on=_C, doc="the values without repeats, in first-seen order, as a list")
 def _distinct(c):
-    if type(c.items) is dict:
-        return Collection(dict(c.items))
-    return Collection(lists._distinct(c.items or []))
+    return lists._distinct(_values(c))
 
 
-@builtin("duplicate", on=_C, doc="a copy (duplicate(start, end): of a range, list-like)")
+@builtin("duplicate", on=_C,
+         doc="the elements as a new list; duplicate(start, end): from start (included) to end "
+             "(excluded)")
 def _duplicate(c, start=None, end=None):
-    if type(c.items) is dict:
-        return Collection(dict(c.items))
-    items = list(c.items or [])
+    items = _values(c)
     if start is not None:
         items = lists._sub_list(items, start, end)
-    return Collection(items or None)
+    return items
 
 
-@builtin("intersect", on=_C, doc="a new collection of the values also in another")
+@builtin("intersect", on=_C, doc="the values also in another collection or list, as a list")
 def _intersect(c, other):
     other_values = _values(other) if type(other) is Collection else list_arg(other, "intersect",
                                                                              1)
-    return Collection(lists._intersect(_values(c), other_values))
+    return lists._intersect(_values(c), other_values)
 
 
-@builtin("sort", on=_C, doc="the values sorted (sort(false): descending), as a new collection")
+@builtin("sort", on=_C,
+         doc="sorts the elements, or the key-value pairs by value, in place (sort(false): "
+             "descending); gives the collection")
 def _sort(c, ascending=True):
-    return Collection(lists._sort(_values(c), ascending))
+    ascending = bool_arg(ascending, "sort", 1)
+    if type(c.items) is dict:
+        c.items = dict(lists._sorted(c.items.items(), ascending, key=_value_of))
+    elif c.items:
+        c.items[:] = lists._sorted(c.items, ascending)
+    return c
 
 
-@builtin("sortKey", on=_C, doc="a new key-value collection ordered by key")
+@builtin("sortKey", on=_C,
+         doc="sorts the key-value pairs by key, in place (sortKey(false): descending); gives "
+             "the collection")
 def _sort_key(c, ascending=True):
+    ascending = bool_arg(ascending, "sortKey", 1)
     target = _as_map(c, "sortKey")
-    keys = sorted(target, reverse=not bool_arg(ascending, "sortKey", 1))
-    return Collection({k: target[k] for k in keys})
+    keys = sorted(target, reverse=not ascending)
+    c.items = {k: target[k] for k in keys}
+    return c
 
 
 @builtin("toList", on=_C, doc="the values, as a list")

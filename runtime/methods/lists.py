@@ -134,9 +134,13 @@ def _intersect(lst, other):
     return _distinct([x for x in lst if any(equal(x, y) for y in other)])
 
 
-def _sorted(values, ascending: bool):
+_ORDER = cmp_to_key(lambda a, b: _null_first_compare(a, b))
+
+
+def _sorted(values, ascending: bool, key=None):
+    """Sorted in Deluge's order, nulls first; `key` picks what to compare of each value."""
     try:
-        out = sorted(values, key=cmp_to_key(_null_first_compare))
+        out = sorted(values, key=_ORDER if key is None else (lambda v: _ORDER(key(v))))
     except DelugeError as e:
         raise DelugeError(f"sort: {e.message}") from None
     return out if ascending else out[::-1]
