@@ -1,17 +1,25 @@
-"""JSON and XML: reading keys from JSON text, JSON lists, XPath on XML text."""
+"""JSON and XML: reading keys from JSON text, JSON lists, XPath on XML (or JSON) text.
+
+JSON text is read as Zoho reads it, leniently (runtime.jsontext). `executeXPath` on JSON text
+first turns it into XML under a `<root>` element, each key an element of that name, as Zoho's
+page describes (`/root/address/city` gives `<city>Surat</city>`)."""
 
 from __future__ import annotations
 
+import re
+
 from ..builtins import builtin, text_arg
 from ..errors import DelugeError
-from ..values import from_json, json_text, to_text
+from ..jsontext import from_lenient_json
+from ..values import json_text, to_text
 
 
 @builtin("getJSON", on="text", aliases=("getJson",),
-         doc="the value of a key in a JSON object text")
+         doc="the value of a key in a JSON object text (keys and texts may go without quotes); "
+             "null when the key is absent")
 def _get_json(s, key):
     try:
-        value = from_json(s)
+        value = from_lenient_json(s)
     except ValueError as e:
         raise DelugeError(f"getJSON: the text is not valid JSON ({e})") from None
     if not isinstance(value, dict):
@@ -31,12 +39,17 @@ def _list_to_json_list(lst):
 
 
 @builtin("executeXPath", on="text", aliases=("executeXpath",),
-         doc="what an XPath expression selects in XML text: texts with text(), attributes "
-             "with @name, else the elements as XML")
+         doc="what an XPath expression selects in XML text, or in JSON text under /root: texts "
+             "with text(), else the elements (an attribute @name as <name>value</name>) as XML")
 def _execute_xpath(s, xpath):
     import xml.etree.ElementTree as ET
 
     xpath = text_arg(xpath, "executeXPath", 1).strip()
+    if s.lstrip()[:1] in ("{", "["):
+        try:
+            s = _json_as_xml(from_lenient_json(s))
+        except ValueError as e:
+            raise DelugeError(f"executeXPath: the text is not JSON ({e})") from None
     try:
         root = ET.fromstring(s)
     except ET.ParseError as e:
@@ -61,8 +74,46 @@ def _execute_xpath(s, xpath):
     except SyntaxError as e:
         raise DelugeError(f"executeXPath: {xpath!r} is not an XPath this supports ({e})") \
             from None
-    if attribute is not None:
-        return "".join(e.get(attribute, "") for e in found)
+    if attribute is not None:  # an attribute comes back as an element, so calls chain
+        return "".join(_element(attribute, e.get(attribute)) for e in found
+                       if e.get(attribute) is not None)
     if want_text:
         return "".join(e.text or "" for e in found)
     return "".join(ET.tostring(e, encoding="unicode") for e in found)
+
+
+def _element(name: str, text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return f"<{name}>{escape(text)}</{name}>"
+
+
+def _xml_name(key: str) -> str:
+    name = re.sub(r"[^\w.-]", "_", key) or "_"
+    return name if re.match(r"[A-Za-z_]", name) else "_" + name
+
+
+def _json_as_xml(value) -> str:
+    """JSON values as XML under <root>: a key is an element; a list repeats its key's element."""
+    out: list[str] = []
+
+    def put(name: str, v):
+        if isinstance(v, list):
+            for item in v:
+                put(name, item)
+        elif isinstance(v, dict):
+            out.append(f"<{name}>")
+            for k, x in v.items():
+                put(_xml_name(k), x)
+            out.append(f"</{name}>")
+        else:
+            out.append(_element(name, to_text(v)))
+
+    if isinstance(value, list):  # a top-level array: its elements under <root>, as <element>
+        out.append("<root>")
+        for item in value:
+            put("element", item)
+        out.append("</root>")
+    else:
+        put("root", value)
+    return "".join(out)

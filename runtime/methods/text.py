@@ -8,7 +8,8 @@ import re
 from ..builtins import builtin, int_arg, text_arg
 from ..errors import DelugeError
 from ..limits import check_collection, check_text
-from ..values import MAX_NUMBER, MIN_NUMBER, from_json, to_text
+from ..jsontext import from_lenient_json
+from ..values import MAX_NUMBER, MIN_NUMBER, to_text
 
 
 def _regex(pattern: str, fn: str, flags: int = 0) -> re.Pattern:
@@ -380,7 +381,7 @@ def _to_list(s, separator=None):
 
 def _parse_json(text: str, fn: str):
     try:
-        return from_json(text)
+        return from_lenient_json(text)
     except ValueError as e:
         raise DelugeError(f"{fn}: the text is not valid JSON ({e})") from None
 
@@ -416,7 +417,9 @@ def _text_to_decimal(s):
     return value
 
 
-@builtin("toMap", on="text", doc="the map a JSON object text describes")
+@builtin("toMap", on="text",
+         doc="the map a JSON object text describes (keys and texts may go without quotes, or "
+             "in single quotes)")
 def _text_to_map(s):
     if not s.strip():
         return {}
