@@ -177,17 +177,50 @@ def _to_list(lst):
     return list(lst)
 
 
+def _number_in(x):
+    """x as a NUMBER or DECIMAL when it is one or is text that spells one; else None."""
+    t = type(x)
+    if t is int or t is float:
+        return x
+    if t is str:
+        text = x.strip()
+        if text.lstrip("+-").isdigit():
+            return int(text)
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        if value == value and value not in (float("inf"), float("-inf")):
+            return value
+    return None
+
+
 def _numbers(lst, fn: str) -> list:
+    """The values of a list of numbers; text holding a number counts as that number (Zoho's
+    statistics pages: "numerical values can be specified in double quotes")."""
     out = []
     for x in lst:
-        if type(x) not in (int, float):
+        n = _number_in(x)
+        if n is None:
             shown = "null" if x is None else type_name(x)
-            raise DelugeError(f"{fn} needs a list of numbers; it holds {shown}")
-        out.append(x)
+            raise DelugeError(f"{fn} needs a list of numbers; it holds {shown}"
+                              + (f" {x!r}" if type(x) is str else ""))
+        out.append(n)
     return out
 
 
-@builtin("sum", on=_L, doc="the sum of a list of numbers")
+def _numeric_or_none(lst):
+    """The list's values as numbers when every one is (or spells) a number; else None."""
+    out = []
+    for x in lst:
+        n = _number_in(x)
+        if n is None:
+            return None
+        out.append(n)
+    return out
+
+
+@builtin("sum", on=_L, doc="the sum of a list of numbers (texts holding numbers count)")
 def _sum(lst):
     from ..rt import add
 
@@ -197,7 +230,8 @@ def _sum(lst):
     return total
 
 
-@builtin("average", on=_L, doc="the mean of a list of numbers (a DECIMAL)")
+@builtin("average", on=_L,
+         doc="the mean of a list of numbers, a DECIMAL (texts holding numbers count)")
 def _average(lst):
     values = _numbers(lst, "average")
     if not values:
@@ -205,34 +239,46 @@ def _average(lst):
     return check_decimal(sum(values) / len(values))
 
 
-@builtin("largest", on=_L, aliases=("max",), doc="the largest value")
+def _extreme(lst, fn: str, pick):
+    if not lst:
+        raise DelugeError(f"{fn} of an empty list")
+    numbers = _numeric_or_none(lst)
+    if numbers is not None:
+        return pick(numbers)
+    ordered = _sorted(lst, True)
+    return ordered[-1] if pick is max else ordered[0]
+
+
+@builtin("largest", on=_L, aliases=("max",),
+         doc="the largest value (texts holding numbers count as numbers)")
 def _largest(lst):
-    if not lst:
-        raise DelugeError("largest of an empty list")
-    return _sorted(lst, True)[-1]
+    return _extreme(lst, "largest", max)
 
 
-@builtin("smallest", on=_L, aliases=("min",), doc="the smallest value")
+@builtin("smallest", on=_L, aliases=("min",),
+         doc="the smallest value (texts holding numbers count as numbers)")
 def _smallest(lst):
-    if not lst:
-        raise DelugeError("smallest of an empty list")
-    return _sorted(lst, True)[0]
+    return _extreme(lst, "smallest", min)
 
 
-@builtin("median", on=_L, doc="the middle value of a list of numbers")
+@builtin("median", on=_L,
+         doc="the middle value of a list of numbers, a DECIMAL; of an even count, the mean of "
+             "the middle two (texts holding numbers count)")
 def _median(lst):
     values = sorted(_numbers(lst, "median"))
     if not values:
         raise DelugeError("median of an empty list")
     mid = len(values) // 2
     if len(values) % 2:
-        return values[mid]
-    return (values[mid - 1] + values[mid]) / 2
+        return float(values[mid])
+    return check_decimal((values[mid - 1] + values[mid]) / 2)
 
 
 def _nth(lst, n, name: str, ascending: bool):
     n = int_arg(n, name, 1)
-    values = _sorted(lst, ascending)
+    numbers = _numeric_or_none(lst)
+    values = _sorted(lst, ascending) if numbers is None else \
+        sorted(numbers, reverse=not ascending)
     if not 1 <= n <= len(values):
         raise DelugeError(f"{name}({n}) is out of range for a list of size {len(values)}")
     return values[n - 1]
