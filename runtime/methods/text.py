@@ -291,19 +291,24 @@ def _matches(s, pattern):
     return _regex(text_arg(pattern, "matches", 1), "matches").fullmatch(s) is not None
 
 
-@builtin("left", on="text", doc="the first n characters")
+@builtin("left", on="text",
+         doc="the first n characters; a negative n gives the whole text, an n past its length "
+             "is an error")
 def _left(s, n):
     n = int_arg(n, "left", 1)
-    if n < 0:
-        raise DelugeError(f"left: {n} is negative")
-    return s[:n]
+    if n > len(s):
+        raise DelugeError(f"left: {n} is more than the {len(s)} characters of the text")
+    return s if n < 0 else s[:n]
 
 
-@builtin("right", on="text", doc="the last n characters")
+@builtin("right", on="text",
+         doc="the last n characters; a negative n, or one past the text's length, is an error")
 def _right(s, n):
     n = int_arg(n, "right", 1)
     if n < 0:
         raise DelugeError(f"right: {n} is negative")
+    if n > len(s):
+        raise DelugeError(f"right: {n} is more than the {len(s)} characters of the text")
     return s[len(s) - n:] if n else ""
 
 
