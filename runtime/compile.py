@@ -300,12 +300,15 @@ class _Generator:
             node = self._first_read(f.body, name)
             self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
         # The depth comes in as an argument (no shared counter to undo on the way out). A leaf
-        # takes none. The caller checks it (`user_call`), so that a runaway recursion stops on
-        # the line of the call.
+        # takes none: its callers check theirs (`user_call`).
         names = [f"v_{p}" for p in params]
         body = [py.Nonlocal(names=["__S", "__L"])]
         if f.name not in self.leaves:
             names.append("__d")
+            body.append(_at(py.If(test=py.Compare(left=_name("__d"), ops=[py.Gt()],
+                                                  comparators=[_name("__M")]),
+                                  body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
+                                                            _const(f.name)))], orelse=[]), f))
         # a leaf without loops runs a few statements and returns: its caller looks at limits
         runs_on = f.name not in self.leaves or _has_loop(f.body)
         body += self.block(f.body, check=runs_on) + [py.Return(value=_const(None))]
@@ -887,17 +890,18 @@ class _Generator:
             return _const(None)
         values = [self.typed_arg(a, f, p) for a, p in zip(args, f.params)]
         in_function = self.scope.kind == "function"
-        leaf = name in self.leaves
+        if name not in self.leaves:
+            depth = py.BinOp(left=_name("__d"), op=py.Add(), right=_const(1)) if in_function \
+                else _const(1)
+            return _call(f"f_{name}", *values, depth)
         if not in_function:  # depth 1: within any limit
-            return _call(f"f_{name}", *values, *([] if leaf else [_const(1)]))
-        # (f if deep enough else a function that stops the run)(args): the arguments are
-        # worked out first either way, as for any call, and the error names this line
+            return _call(f"f_{name}", *values)
+        # (f_leaf if deep enough else a function that stops the run)(args): the arguments
+        # are worked out first either way, as for any call
         callee = py.IfExp(test=py.Compare(left=_name("__d"), ops=[py.Lt()],
                                           comparators=[_name("__M")]),
                           body=_name(f"f_{name}"),
                           orelse=_call(_attr(_name("R"), "too_deep_call"), _const(name)))
-        if not leaf:
-            values.append(py.BinOp(left=_name("__d"), op=py.Add(), right=_const(1)))
         return py.Call(func=callee, args=values, keywords=[])
 
     def checked_arg(self, value, f: A.FunctionDef, param: A.Param):

@@ -11,7 +11,7 @@ import sys
 import time
 from collections import OrderedDict
 
-from .code import CATCHABLE, Compiled, _tb_line, source_key
+from .code import CATCHABLE, FILENAME_PREFIX, Compiled, _tb_line, source_key
 from .errors import DelugeError, LimitExceeded, StaticErrors
 from .limits import Limits, current_run
 from .rt import python_error_message
@@ -99,8 +99,12 @@ class RunContext:
         return lambda *args: self.too_deep(function)
 
     def too_deep(self, function: str) -> None:
+        """Called on the first line of `function` one level too deep: the error names the line
+        of the call, in the caller's frame (the check sits in the callee, where it costs least)."""
+        caller = sys._getframe(2)  # too_deep <- f_<function> <- its caller
+        line = caller.f_lineno if caller.f_code.co_filename.startswith(FILENAME_PREFIX) else 0
         raise LimitExceeded("depth", f"Too many nested function calls (more than "
-                                     f"{int(self.max_depth)}) in '{function}'")
+                                     f"{int(self.max_depth)}) in '{function}'", line)
 
     def count(self, name: str, limit_name: str) -> int:
         """Count one use of something limited (e.g. an invokeurl call); stop past the limit."""
@@ -246,7 +250,7 @@ class Runtime:
             error.line = error.line or _tb_line(e)
         except LimitExceeded as e:
             error = e
-            error.line = _tb_line(e)
+            error.line = error.line or _tb_line(e)
         except CATCHABLE as e:
             error = DelugeError(python_error_message(e), _tb_line(e))
         except MemoryError:
