@@ -136,7 +136,7 @@ def _key_holding(items: dict, value, last: bool = False):
     return next((k for k, v in pairs if equal(value, v)), None)
 
 
-@builtin("delete", on=_C, aliases=("remove",),
+@builtin("delete", on=_C,
          doc="removes an element (list-like), or the key holding a value (key-value); "
              "nothing when absent")
 def _delete(c, value):
@@ -272,9 +272,9 @@ def _delegate(name: str):
     return call
 
 
-for _name in ("indexOf", "lastIndexOf", "removeElement", "removeAll", "reverse", "subList",
-              "sum", "average", "largest", "smallest", "median", "nthLargest", "nthSmallest",
-              "addAll", "putAll"):
+for _name in ("remove", "indexOf", "lastIndexOf", "removeElement", "removeAll", "reverse",
+              "subList", "sum", "average", "largest", "smallest", "median", "nthLargest",
+              "nthSmallest", "addAll", "putAll"):
     builtin(_name, on=_C, doc=f"{_name} of the list or map inside")(_delegate(_name.lower()))
 del _name
 
