@@ -165,7 +165,7 @@ def _delete_key(c, key):
     if type(c.items) is dict or c.items is None:
         _as_map(c, "deleteKey").pop(maps.key_of(key), None)
     else:
-        lists._remove(c.items, key)
+        del c.items[lists._index(c.items, key, "deleteKey")]
 
 
 @builtin("deleteKeys", on=_C, doc="removes each key of a list (or each index, list-like)")
