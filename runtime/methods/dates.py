@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime
 
 from ..builtins import builtin, date_arg, int_arg, list_arg, text_arg
-from ..dates import DAY_NAMES, format_date, parse_date, parse_default_date, week_of_year
+from ..dates import (DAY_NAMES, format_date, parse_date, parse_default_date, parse_zone,
+                     week_of_year)
 from ..errors import DelugeError
 from ..limits import current_run
 from ..values import date_text, datetime_text
@@ -29,6 +30,22 @@ def run_zone():
 
 def format_in_run_zone(value, pattern: str) -> str:
     return format_date(value, pattern, run_zone() if any(c in pattern for c in "zZX") else None)
+
+
+def format_in_zone(value, pattern: str, zone: str | None) -> str:
+    """`value` (read in the run's time zone) as the clock shows it in `zone`, in a pattern."""
+    if zone is None:
+        return format_in_run_zone(value, pattern)
+    target = parse_zone(zone)
+    if type(value) is datetime.time:
+        return format_date(value, pattern, target)
+    moved = _as_dt(value).replace(tzinfo=run_zone()).astimezone(target).replace(tzinfo=None)
+    return format_date(moved, pattern, target)
+
+
+def text_as_date(text: str):
+    """The date or date-time a text spells in one of the usual forms, or None."""
+    return parse_default_date(text, run_zone())
 
 
 def _as_dt(d) -> datetime.datetime:
@@ -440,7 +457,7 @@ def _text_to_time(s, pattern=None):
 
 @builtin("toDate", on="number", aliases=("toDateTime",),
          doc="the date-time for milliseconds since 1 January 1970 UTC")
-def _number_to_date(n):
+def epoch_to_date(n):
     try:
         aware = datetime.datetime.fromtimestamp(n / 1000, datetime.timezone.utc)
     except (OverflowError, OSError, ValueError):
