@@ -99,7 +99,7 @@ def _sub_week(d, n):
     return _add_days(d, -7 * int_arg(n, "subWeek", 1))
 
 
-@builtin("addMonth", on=_D, aliases=("addMonths", "edate"),
+@builtin("addMonth", on=_D, aliases=("addMonths",),
          doc="n months later (the 31st becomes the month's last day when needed)")
 def _add_month(d, n):
     return _add_months(d, int_arg(n, "addMonth", 1))
@@ -275,9 +275,15 @@ def _start_of_week(d):
     return _midnight(_add_days(d, -(d.isoweekday() % 7)))
 
 
-@builtin("eomonth", on=_D, doc="the last day of the month n months later (0: this month)")
+@builtin("edate", on=_D, doc="the date n months later, without its time")
+def _edate(d, n):
+    return _add_months(_day_of(d), int_arg(n, "edate", 1))
+
+
+@builtin("eomonth", on=_D,
+         doc="the last day of the month n months later (0: this month), without the time")
 def _eomonth(d, n=0):
-    moved = _add_months(d.replace(day=1), int_arg(n, "eomonth", 1))
+    moved = _add_months(_day_of(d).replace(day=1), int_arg(n, "eomonth", 1))
     return moved.replace(day=days_in_month(moved.year, moved.month))
 
 
