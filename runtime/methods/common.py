@@ -74,7 +74,8 @@ def _to_string(v, pattern=None, time_zone=None):
 def _is_date_pattern(pattern: str) -> bool:
     """A SimpleDateFormat pattern rather than a number pattern ('#,##0.00')?"""
     unquoted = re.sub(r"'[^']*'", "", pattern)
-    return re.search(r"[yMdHhmsEaS]", unquoted) is not None and re.search(r"[#0]", unquoted) is None
+    has_date_letter = re.search(r"[yMdHhmsEaS]", unquoted) is not None
+    return has_date_letter and re.search(r"[#0]", unquoted) is None
 
 
 @builtin("toText", on=_ANY, doc="the value as text")
