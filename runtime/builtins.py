@@ -113,6 +113,7 @@ def dispatch(name: str, n: int):
                 for t in KINDS[kind]:
                     table.setdefault(t, entry.fn)
     shown = entries[0].name if entries else name
+    _add_conversions(table, entries, n, shown)
 
     def fallback(receiver, *args):
         for entry in entries:
@@ -124,10 +125,38 @@ def dispatch(name: str, n: int):
                                   f"{'' if expected == '1' else 's'}, got {len(args)}")
         if receiver is None:
             raise DelugeError(f"Cannot call '{shown}' on null")
-        raise DelugeError(f"'{shown}' is not a function of {type_name(receiver)}")
+        hint = ""
+        if type(receiver) in _TEXT_FORM_TYPES and any("text" in e.on.split() for e in entries):
+            hint = f" (it works on text: write .toString().{shown}(...))"
+        raise DelugeError(f"'{shown}' is not a function of {type_name(receiver)}{hint}")
 
     found = _tables[key] = (table, fallback)
     return found
+
+
+# Zoho's date functions take a text that spells a date as well as a date ("2024-01-15".addDay(1),
+# its pages say so outside Creator); the receiver's own functions come first. Its text functions
+# are documented for TEXT only, so a number or a date must be turned into text first.
+_TEXT_FORM_TYPES = (int, float, datetime.date, datetime.datetime)
+
+
+def _add_conversions(table: dict, entries: list, n: int, shown: str) -> None:
+    for entry in entries:
+        if accepts(entry, n) and "date" in entry.on.split() and str not in table:
+            table[str] = _on_date_text(entry.fn, shown)
+
+
+def _on_date_text(fn, shown: str):
+    def call(receiver, *args):
+        from .dates import parse_default_date
+
+        when = parse_default_date(receiver)
+        if when is None:
+            raise DelugeError(f"'{shown}' is not a function of TEXT (and {receiver!r} is not "
+                              "a date)")
+        return fn(when, *args)
+
+    return call
 
 
 def is_method(name: str) -> bool:

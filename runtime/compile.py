@@ -44,6 +44,7 @@ BOOLEAN_METHODS = frozenset({
     "containvalue", "startswith", "endswith", "equals", "equalsignorecase", "matches",
     "notcontains", "containsignorecase", "startswithignorecase", "endswithignorecase",
     "isnumber", "isdecimal", "isdate", "istext", "isascii", "isempty", "iseven", "isodd",
+    "isblank",
 })
 _BINARY_HELPERS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod",
                    "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge",

@@ -98,7 +98,8 @@ def _num(value: int, count: int) -> str:
 
 def _format_field(dt, field, count, offset, tz) -> str:
     if field in "yY":
-        return _num(dt.year % 100, 2) if count == 2 else _num(dt.year, count)
+        year = dt.year if field == "y" else week_year(dt.date())
+        return _num(year % 100, 2) if count == 2 else _num(year, count)
     if field in "ML":
         if count >= 4:
             return MONTH_NAMES[dt.month - 1]
@@ -146,11 +147,60 @@ def _format_field(dt, field, count, offset, tz) -> str:
     raise DelugeError(f"date pattern letter '{field}' is not supported")
 
 
-def week_of_year(d: datetime.date) -> int:
-    """Java's default (US) week of year: weeks start on Sunday; week 1 holds 1 January."""
+def week_of_year(d: datetime.date, first_day: int = 6) -> int:
+    """Java's default (US) week of year: weeks start on `first_day` (a date.weekday(), Sunday
+    by default) and week 1 is the week holding 1 January, so the last days of December that
+    share a week with the next 1 January are in week 1."""
+    start = d - datetime.timedelta(days=(d.weekday() - first_day) % 7)
+    if (start + datetime.timedelta(days=6)).year > d.year:
+        return 1
     jan1 = datetime.date(d.year, 1, 1)
-    first_sunday_offset = (jan1.isoweekday() % 7)  # days of week 1 before jan 1
-    return (d.timetuple().tm_yday - 1 + first_sunday_offset) // 7 + 1
+    week1 = jan1 - datetime.timedelta(days=(jan1.weekday() - first_day) % 7)
+    return (start - week1).days // 7 + 1
+
+
+def week_year(d: datetime.date) -> int:
+    """The year a week-of-year number belongs to (pattern letter Y)."""
+    return d.year + 1 if d.month == 12 and week_of_year(d) == 1 else d.year
+
+
+# Java's three-letter zone ids that are not IANA names of their own.
+_SHORT_ZONES = {"PST": "America/Los_Angeles", "CST": "America/Chicago",
+                "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "AST": "America/Anchorage",
+                "ECT": "Europe/Paris", "BST": "Asia/Dhaka", "AET": "Australia/Sydney",
+                "ACT": "Australia/Darwin", "NST": "Pacific/Auckland", "CTT": "Asia/Shanghai",
+                "PRT": "America/Puerto_Rico", "SST": "Pacific/Guadalcanal"}
+_OFFSET_ZONE = re.compile(r"(?:GMT|UTC|UT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def parse_zone(name: str) -> datetime.tzinfo:
+    """A time zone as Java names it: an IANA name ("Asia/Kolkata"), "GMT"/"UTC", an offset
+    ("GMT-05:00", "GMT+5:30", "+0530") or one of Java's short ids ("PST", "IST")."""
+    text = name.strip()
+    if text.upper() in ("GMT", "UTC", "UT", "Z"):
+        return datetime.timezone(datetime.timedelta(0), "UTC" if text.upper() == "UTC" else "GMT")
+    m = _OFFSET_ZONE.fullmatch(text)
+    if m is not None:
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise DelugeError(f"{name!r} is not a time zone offset")
+        sign = m.group(1)
+        delta = datetime.timedelta(hours=hours, minutes=minutes)
+        return datetime.timezone(-delta if sign == "-" else delta,
+                                 f"GMT{sign}{hours:02d}:{minutes:02d}")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    text = _SHORT_ZONES.get(text.upper(), text)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    for known in available_timezones():
+        if known.lower() == text.lower():
+            return ZoneInfo(known)
+    raise DelugeError(f"{name!r} is not a time zone (write a name such as \"Asia/Kolkata\" "
+                      "or an offset such as \"GMT-05:00\")")
 
 
 @lru_cache(maxsize=256)

@@ -29,6 +29,7 @@ _INT_METHODS = frozenset({
     "getmonth", "getyear", "day", "month", "year", "gethour", "getminutes", "getminute",
     "getseconds", "getsecond", "hour", "minute", "second", "weekday", "getdayofweek",
     "getdayofyear", "getweekofyear", "hoursbetween", "monthsbetween", "yearsbetween", "days360",
+    "monthsdiff", "yearsdiff", "totalmonth", "totalmonths", "totalyear", "totalyears",
     "unixepoch", "tounixepoch", "ceil", "floor", "getfilesize",
 })
 _STR_METHODS = frozenset({

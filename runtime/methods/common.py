@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import re
 
-from ..builtins import builtin
+from ..builtins import builtin, text_arg
+from ..errors import DelugeError
 from ..values import Collection, equal, is_list, is_map, to_text
 
 _ANY = "any"
@@ -27,22 +29,53 @@ def _is_empty(v):
     return False
 
 
-@builtin("toString", on=_ANY, doc="the value as text (a date or number with a pattern: "
-                                  "toString(\"yyyy-MM-dd\"); a list joined with a separator)")
-def _to_string(v, pattern=None):
+@builtin("isBlank", on=_ANY, doc="true for null, a text of only spaces, an empty list or map")
+def _is_blank(v):
+    if type(v) is str:
+        return v.strip() == ""
+    return _is_empty(v)
+
+
+@builtin("toString", on=_ANY, doc="the value as text; a date-time (or epoch milliseconds, or a "
+                                  "text that reads as a date) with a pattern and an optional "
+                                  "time zone: toString(\"yyyy-MM-dd HH:mm\", \"Asia/Kolkata\"); "
+                                  "a number with a number pattern; a list joined with a separator")
+def _to_string(v, pattern=None, time_zone=None):
     if pattern is None:
         return to_text(v)
-    if type(v) in (datetime.date, datetime.datetime, datetime.time):
-        from .dates import format_in_run_zone
+    t = type(v)
+    pattern = to_text(pattern)
+    zone = None if time_zone is None else text_arg(time_zone, "toString", 2)
+    if t in (datetime.date, datetime.datetime, datetime.time):
+        from .dates import format_in_zone
 
-        return format_in_run_zone(v, to_text(pattern))
+        return format_in_zone(v, pattern, zone)
     if is_list(v):
-        return to_text(pattern).join(to_text(x) for x in v)
-    if type(v) in (int, float):
-        from .numbers import format_number
+        return pattern.join(to_text(x) for x in v)
+    if t is int or t is float:
+        if zone is None and not _is_date_pattern(pattern):
+            from .numbers import format_number
 
-        return format_number(v, to_text(pattern))
+            return format_number(v, pattern)
+        from .dates import epoch_to_date, format_in_zone
+
+        return format_in_zone(epoch_to_date(v), pattern, zone)
+    if t is str:
+        from .dates import format_in_zone, text_as_date
+
+        when = text_as_date(v)
+        if when is not None:
+            return format_in_zone(when, pattern, zone)
+        if zone is not None:
+            raise DelugeError(f"toString: {v!r} is not a date-time, so it has no time zone")
     return to_text(v)
+
+
+def _is_date_pattern(pattern: str) -> bool:
+    """A SimpleDateFormat pattern rather than a number pattern ('#,##0.00')?"""
+    unquoted = re.sub(r"'[^']*'", "", pattern)
+    has_date_letter = re.search(r"[yMdHhmsEaS]", unquoted) is not None
+    return has_date_letter and re.search(r"[#0]", unquoted) is None
 
 
 @builtin("toText", on=_ANY, doc="the value as text")

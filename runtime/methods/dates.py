@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime
 
-from ..builtins import builtin, date_arg, int_arg, text_arg
-from ..dates import DAY_NAMES, format_date, parse_date, parse_default_date, week_of_year
+from ..builtins import builtin, date_arg, int_arg, list_arg, map_arg, text_arg
+from ..dates import (DAY_NAMES, format_date, parse_date, parse_default_date, parse_zone,
+                     week_of_year)
 from ..errors import DelugeError
 from ..limits import current_run
-from ..values import date_text, datetime_text
+from ..values import date_text, datetime_text, decimal_text
 
 _D = "date"
 _DT = datetime.datetime
@@ -29,6 +30,22 @@ def run_zone():
 
 def format_in_run_zone(value, pattern: str) -> str:
     return format_date(value, pattern, run_zone() if any(c in pattern for c in "zZX") else None)
+
+
+def format_in_zone(value, pattern: str, zone: str | None) -> str:
+    """`value` (read in the run's time zone) as the clock shows it in `zone`, in a pattern."""
+    if zone is None:
+        return format_in_run_zone(value, pattern)
+    target = parse_zone(zone)
+    if type(value) is datetime.time:
+        return format_date(value, pattern, target)
+    moved = _as_dt(value).replace(tzinfo=run_zone()).astimezone(target).replace(tzinfo=None)
+    return format_date(moved, pattern, target)
+
+
+def text_as_date(text: str):
+    """The date or date-time a text spells in one of the usual forms, or None."""
+    return parse_default_date(text, run_zone())
 
 
 def _as_dt(d) -> datetime.datetime:
@@ -82,7 +99,7 @@ def _sub_week(d, n):
     return _add_days(d, -7 * int_arg(n, "subWeek", 1))
 
 
-@builtin("addMonth", on=_D, aliases=("addMonths", "edate"),
+@builtin("addMonth", on=_D, aliases=("addMonths",),
          doc="n months later (the 31st becomes the month's last day when needed)")
 def _add_month(d, n):
     return _add_months(d, int_arg(n, "addMonth", 1))
@@ -140,26 +157,114 @@ def _sub_seconds(d, n):
     return _add_time(d, -int_arg(n, "subSeconds", 1))
 
 
-def _business_days(d, n: int):
-    step = 1 if n >= 0 else -1
-    remaining = abs(n)
-    while remaining:
+# Business days (Zoho's addBusinessDay, subBusinessDay and workday pages): weekends are a list
+# of day names, Saturday and Sunday unless given; holidays a list of dates; a negative count
+# gives the date back as it is.
+_MOST_BUSINESS_DAYS = 3_000_000  # past year 9999 from any date: the date would be out of range
+
+
+def _weekend_days(weekends, fn: str) -> frozenset:
+    if weekends is None:
+        return frozenset((5, 6))
+    days = frozenset(_target_weekday(w, fn) for w in list_arg(weekends, fn, 2))
+    if len(days) == 7:
+        raise DelugeError(f"{fn}: every day of the week is a weekend, so no day is a business day")
+    return days
+
+
+def _holiday_dates(holidays, fn: str) -> frozenset:
+    if holidays is None:
+        return frozenset()
+    return frozenset(_day_of(date_arg(h, fn, 3)) for h in list_arg(holidays, fn, 3))
+
+
+def _business_days(d, n, weekends, holidays, fn: str, step: int):
+    count = int_arg(n, fn, 1)
+    off, holiday = _weekend_days(weekends, fn), _holiday_dates(holidays, fn)
+    if count <= 0:
+        return d
+    if count > _MOST_BUSINESS_DAYS:
+        raise DelugeError("the date is out of range")
+    while count:
         d = _add_days(d, step)
-        if d.weekday() < 5:
-            remaining -= 1
+        if d.weekday() not in off and (not holiday or _day_of(d) not in holiday):
+            count -= 1
     return d
 
 
-@builtin("addBusinessDay", on=_D, aliases=("addBusinessDays", "workday"),
-         doc="n working days (Monday to Friday) later")
-def _add_business_day(d, n):
-    return _business_days(d, int_arg(n, "addBusinessDay", 1))
+@builtin("addBusinessDay", on=_D, aliases=("addBusinessDays",),
+         doc="n business days later (weekends: a list of day names, Saturday and Sunday by "
+             "default; holidays: a list of dates); a negative n changes nothing")
+def _add_business_day(d, n, weekends=None, holidays=None):
+    return _business_days(d, n, weekends, holidays, "addBusinessDay", 1)
 
 
 @builtin("subBusinessDay", on=_D, aliases=("subBusinessDays",),
-         doc="n working days (Monday to Friday) earlier")
-def _sub_business_day(d, n):
-    return _business_days(d, -int_arg(n, "subBusinessDay", 1))
+         doc="n business days earlier (at most 365; weekends and holidays as addBusinessDay)")
+def _sub_business_day(d, n, weekends=None, holidays=None):
+    if int_arg(n, "subBusinessDay", 1) > 365:
+        raise DelugeError(f"subBusinessDay: at most 365 business days, got {n}")
+    return _business_days(d, n, weekends, holidays, "subBusinessDay", -1)
+
+
+@builtin("workday", on=_D, doc="the date n business days later, without its time (weekends "
+                               "and holidays as addBusinessDay)")
+def _workday(d, n, weekends=None, holidays=None):
+    return _day_of(_business_days(d, n, weekends, holidays, "workday", 1))
+
+
+def _business_minutes(hours, fn: str) -> int:
+    """Zoho's hours count: whole hours, and the digits after a decimal point are minutes
+    (its page adds one business minute with 0.1)."""
+    if type(hours) is float:
+        text = decimal_text(abs(hours))
+        if not text.replace(".", "", 1).isdigit():  # 1.0E-5 and the like
+            return round(hours * 60)
+        whole, _, digits = text.partition(".")
+        minutes = int(whole) * 60 + int(digits or 0)
+        return -minutes if hours < 0 else minutes
+    return 60 * int_arg(hours, fn, 1)
+
+
+def _business_window(business_hours, fn: str) -> tuple[int, int]:
+    if business_hours is None:
+        return 9, 17
+    window = map_arg(business_hours, fn, 4)
+    start = int_arg(window.get("start", 9), fn, 4)
+    end = int_arg(window.get("end", 17), fn, 4)
+    if not 0 <= start < end <= 24:
+        raise DelugeError(f"{fn}: business hours must run from a start hour to a later end "
+                          f"hour within 0..24, got {start} to {end}")
+    return start, end
+
+
+@builtin("addBusinessHour", on=_D, aliases=("addBusinessHours",),
+         doc="hours (negative: earlier; digits after the point: minutes) counted only inside "
+             "business hours ({\"start\": 9, \"end\": 17} by default) on business days "
+             "(weekends and holidays as addBusinessDay)")
+def _add_business_hour(d, hours, weekends=None, holidays=None, business_hours=None):
+    fn = "addBusinessHour"
+    remaining = _business_minutes(hours, fn)
+    off, holiday = _weekend_days(weekends, fn), _holiday_dates(holidays, fn)
+    start, end = _business_window(business_hours, fn)
+    t = _as_dt(d)
+    step = 1 if remaining >= 0 else -1
+    remaining = datetime.timedelta(minutes=abs(remaining))
+    while remaining:
+        day = _DT(t.year, t.month, t.day)
+        opens, closes = day + datetime.timedelta(hours=start), day + datetime.timedelta(hours=end)
+        if t.weekday() in off or day.date() in holiday or \
+                (t >= closes if step > 0 else t <= opens):
+            t = _add_days(day, 1) + datetime.timedelta(hours=start) if step > 0 else \
+                _add_days(day, -1) + datetime.timedelta(hours=end)
+            continue
+        t = max(t, opens) if step > 0 else min(t, closes)
+        left = closes - t if step > 0 else t - opens
+        if remaining <= left:
+            return t + remaining * step
+        remaining -= left
+        t = closes if step > 0 else opens
+    return t
 
 
 @builtin("getDay", on=_D, aliases=("day",), doc="the day of the month, 1..31")
@@ -197,9 +302,12 @@ def _day_of_year(d):
     return d.timetuple().tm_yday
 
 
-@builtin("getWeekOfYear", on=_D, doc="the week of the year (weeks start on Sunday)")
-def _week_of_year(d):
-    return week_of_year(d if type(d) is datetime.date else d.date())
+@builtin("getWeekOfYear", on=_D,
+         doc="the week of the year: weeks start on Sunday (or on the day named), and the week "
+             "holding 1 January is week 1, also for the last days of December in it")
+def _week_of_year(d, start_day=None):
+    first = 6 if start_day is None else _target_weekday(start_day, "getWeekOfYear")
+    return week_of_year(_day_of(d), first)
 
 
 @builtin("weekday", on=_D, aliases=("getDayOfWeek",), doc="1 on Sunday .. 7 on Saturday")
@@ -207,19 +315,29 @@ def _weekday(d):
     return d.isoweekday() % 7 + 1
 
 
-@builtin("toStartOfMonth", on=_D, doc="the first day of the month")
+def _midnight(d):
+    return _DT(d.year, d.month, d.day) if type(d) is _DT else d
+
+
+@builtin("toStartOfMonth", on=_D, doc="the first day of the month (a date-time at 00:00:00)")
 def _start_of_month(d):
-    return d.replace(day=1)
+    return _midnight(d.replace(day=1))
 
 
-@builtin("toStartOfWeek", on=_D, doc="the Sunday starting the week")
+@builtin("toStartOfWeek", on=_D, doc="the Sunday starting the week (a date-time at 00:00:00)")
 def _start_of_week(d):
-    return _add_days(d, -(d.isoweekday() % 7))
+    return _midnight(_add_days(d, -(d.isoweekday() % 7)))
 
 
-@builtin("eomonth", on=_D, doc="the last day of the month n months later (0: this month)")
+@builtin("edate", on=_D, doc="the date n months later, without its time")
+def _edate(d, n):
+    return _add_months(_day_of(d), int_arg(n, "edate", 1))
+
+
+@builtin("eomonth", on=_D,
+         doc="the last day of the month n months later (0: this month), without the time")
 def _eomonth(d, n=0):
-    moved = _add_months(d.replace(day=1), int_arg(n, "eomonth", 1))
+    moved = _add_months(_day_of(d).replace(day=1), int_arg(n, "eomonth", 1))
     return moved.replace(day=days_in_month(moved.year, moved.month))
 
 
@@ -279,10 +397,28 @@ def _hours_between(d, other):
         -int(-delta.total_seconds() // 3600)
 
 
-@builtin("monthsBetween", on=_D, aliases=("totalMonth",),
-         doc="whole months from this date to another")
+def _days_apart(d, other, fn: str) -> int:
+    return (_day_of(_other(other, fn)) - _day_of(d)).days
+
+
+def _whole(days: int, per: int) -> int:
+    return days // per if days >= 0 else -(-days // per)
+
+
+@builtin("monthsBetween", on=_D,
+         doc="whole months to another date, a month being 30 days (time of day ignored)")
 def _months_between(d, other):
-    other = _other(other, "monthsBetween")
+    return _whole(_days_apart(d, other, "monthsBetween"), 30)
+
+
+@builtin("yearsBetween", on=_D,
+         doc="whole years to another date, a year being 365 days (time of day ignored)")
+def _years_between(d, other):
+    return _whole(_days_apart(d, other, "yearsBetween"), 365)
+
+
+def _calendar_months(d, other) -> int:
+    d, other = _day_of(d), _day_of(other)
     months = (other.year - d.year) * 12 + other.month - d.month
     if months > 0 and other.day < d.day:
         months -= 1
@@ -291,9 +427,16 @@ def _months_between(d, other):
     return months
 
 
-@builtin("yearsBetween", on=_D, aliases=("totalYear",), doc="whole years from this date to another")
-def _years_between(d, other):
-    return int(_months_between(d, other) / 12)
+@builtin("monthsDiff", on=_D, aliases=("totalMonths", "totalMonth"),
+         doc="whole calendar months to another date (1 Feb to 1 Mar is 1)")
+def _months_diff(d, other):
+    return _calendar_months(d, _other(other, "monthsDiff"))
+
+
+@builtin("yearsDiff", on=_D, aliases=("totalYears", "totalYear"),
+         doc="whole calendar years to another date (leap years counted)")
+def _years_diff(d, other):
+    return int(_calendar_months(d, _other(other, "yearsDiff")) / 12)
 
 
 @builtin("days360", on=_D, doc="days to another date counting 30-day months (US method)")
@@ -374,7 +517,7 @@ def _text_to_time(s, pattern=None):
 
 @builtin("toDate", on="number", aliases=("toDateTime",),
          doc="the date-time for milliseconds since 1 January 1970 UTC")
-def _number_to_date(n):
+def epoch_to_date(n):
     try:
         aware = datetime.datetime.fromtimestamp(n / 1000, datetime.timezone.utc)
     except (OverflowError, OSError, ValueError):

@@ -117,3 +117,93 @@ def _json_as_xml(value) -> str:
     else:
         put("root", value)
     return "".join(out)
+
+
+# -- toXML and toXmlList
+#
+# Zoho's toXML reads the JSON with org.json and writes it with org.json's XML writer under a
+# <root> tag: an array repeats its key's tag, an empty text is <key/>, and the keys come in the
+# order of the Java HashMap that org.json keeps them in (its help page shows "OrderNo" before
+# "Name"), which java_hashmap_order reproduces.
+
+
+def java_hashmap_order(keys: list) -> list:
+    """`keys` (in insertion order) in the order a java.util.HashMap holding them iterates:
+    by bucket (the String hash, spread, masked by a capacity doubled from 16 while the map is
+    over 3/4 full), then by insertion within a bucket."""
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        h = 0
+        units = key.encode("utf-16-be")
+        for i in range(0, len(units), 2):
+            h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    return [k for _, _, k in sorted((bucket(k), i, k) for i, k in enumerate(keys))]
+
+
+def _xml_escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))
+
+
+def _xml_of(value, tag: str) -> str:
+    if isinstance(value, dict):
+        out = [f"<{tag}>"]
+        for key in java_hashmap_order(list(value)):
+            item = value[key]
+            if isinstance(item, list):
+                out.extend(f"<{key}>{_xml_of(x, None)}</{key}>" if isinstance(x, list)
+                           else _xml_of(x, key) for x in item)
+            elif item == "":
+                out.append(f"<{key}/>")
+            else:
+                out.append(_xml_of(item, key))
+        out.append(f"</{tag}>")
+        return "".join(out)
+    if isinstance(value, list):
+        return "".join(_xml_of(x, tag or "array") for x in value)
+    text = _xml_escape(to_text(value))
+    if tag is None:
+        return f'"{text}"'
+    return f"<{tag}/>" if text == "" else f"<{tag}>{text}</{tag}>"
+
+
+@builtin("toXML", on="text", aliases=("toXml",),
+         doc="the JSON (or key-value) text as XML under <root>: an array repeats its key's tag")
+def _text_to_xml(s):
+    from ..jsontext import from_lenient_json
+
+    try:
+        value = from_lenient_json(s)
+    except ValueError as e:
+        raise DelugeError(f"toXML: the text is not JSON ({e})") from None
+    if not isinstance(value, (dict, list)):
+        raise DelugeError("toXML: the text is not JSON (an object or an array)")
+    return _xml_of(value, "root")
+
+
+@builtin("toXML", on="map", aliases=("toXml",), doc="the map as XML under <root>")
+def _map_to_xml(m):
+    return _xml_of(m, "root")
+
+
+@builtin("toXmlList", on="text", aliases=("toXMLList",),
+         doc="the XML elements of the text (as executeXPath gives them) as a list of XML texts")
+def _to_xml_list(s):
+    import re
+    import xml.etree.ElementTree as ET
+
+    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", s)
+    try:
+        root = ET.fromstring(f"<sluice-list>{body}</sluice-list>")
+    except ET.ParseError as e:
+        raise DelugeError(f"toXmlList: the text is not XML ({e})") from None
+    out = []
+    for element in root:
+        element.tail = None
+        out.append(ET.tostring(element, encoding="unicode"))
+    return out
