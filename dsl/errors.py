@@ -212,6 +212,9 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     def error(message: str, span: Span) -> DelugeSyntaxError:
         return DelugeSyntaxError(message, span, filename, text, at_end=at_end)
 
+    def final(message: str, span: Span) -> DelugeSyntaxError:  # more input cannot mend it
+        return DelugeSyntaxError(message, span, filename, text)
+
     def tok_span(tok: _Tok) -> Span:
         return where.span(tok.start, tok.end)
 
@@ -243,9 +246,9 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     foreign = _foreign(text, tokens, statement, offset, found, expected)
     if foreign is not None:
         message, tok = foreign
-        return error(message, tok_span(tok) if tok is not None else bad_span)
+        return final(message, tok_span(tok) if tok is not None else bad_span)
     if first is not None and first.value == "else" and not _else_follows_if(tokens, statement):
-        return error("'else' without 'if' before it", tok_span(first))
+        return final("'else' without 'if' before it", tok_span(first))
     bare = _bare_block(tokens)
     if bare is not None:
         return error("a block { } holds statements only after 'if (...)', 'for each', 'try' "
