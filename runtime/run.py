@@ -44,19 +44,17 @@ class Result:
         return self.error is None
 
     def to_dict(self) -> dict:
-        """JSON-ready: {"return", "info", "error": null | {"line", "message"}, "stats"}, and
-        "form" when the script changed choices of form fields."""
-        out = {
+        """JSON-ready: {"return", "info", "error": null | {"line", "message"}, "stats",
+        "notes", "form": the choices of form fields that ui.add and clear set}."""
+        return {
             "return": to_plain(self.value),
             "info": list(self.info),
             "error": None if self.error is None else self.error.to_dict(),
             "stats": {"statements": self.statements,
                       "duration_ms": round(self.duration * 1000, 3)},
             "notes": list(self.notes),
+            "form": to_plain(self.form),
         }
-        if self.form:
-            out["form"] = to_plain(self.form)
-        return out
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"error={self.error.render()!r}"
