@@ -294,7 +294,8 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
             opener = culprit or top
             return error(f"'{opener.value}' opened on line {line_of(opener)} is never closed",
                          tok_span(opener))
-        if "SEMICOLON" in expected and statement:
+        if "SEMICOLON" in expected and (statement or prev is not None and prev.value == "}"
+                                        and "NAME" not in expected):
             return error("missing ';' at the end of the statement", after_prev())
         wanted = _expected_words(expected)
         return error("the script ends too early" + (f"; expected {wanted}" if wanted else ""),
