@@ -265,6 +265,9 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
         return error("'else' without 'if' before it", tok_span(first))
     if found == "else" and "ELSE" not in expected:
         return error("'else' without 'if' before it", bad_span)
+    if first is not None and first.value == "catch" and len(statement) == 1 and found != "(" \
+            and _after_block_of(tokens, statement, "try"):
+        return final("'catch' names the error in parentheses: catch (e) { ... }", bad_span)
     if first is not None and first.value == "catch" or found == "catch" and "CATCH" not in expected:
         return error("'catch' without 'try'", tok_span(first) if first is not None and
                      first.value == "catch" else bad_span)
@@ -413,6 +416,15 @@ def _else_follows_if(tokens: list, statement: list) -> bool:
     return k is not None and k > 0 and tokens[k - 1].value == "if"
 
 
+def _after_block_of(tokens: list, statement: list, word: str) -> bool:
+    """Does `statement` start right after a `{ ... }` block that follows `word` (`try`)?"""
+    i = len(tokens) - len(statement)
+    if i == 0 or tokens[i - 1].value != "}":
+        return False
+    j = _opener_of(tokens, i - 1)
+    return j is not None and j > 0 and tokens[j - 1].value == word
+
+
 def _opener_of(tokens: list, close: int):
     """The index of the bracket that the closer at `close` matches."""
     want = _CLOSERS[tokens[close].value]
@@ -472,7 +484,8 @@ def _foreign(text: str, tokens: list, statement: list, offset: int, found: str, 
     second = statement[1] if len(statement) > 1 else None
     head = tokens[:2]
     if head and head[0].value == "application" and (
-            len(head) > 1 and head[1].kind == "string" or len(head) == 1 and found[:1] == '"'):
+            len(head) > 1 and head[1].kind == "string" or len(head) == 1 and found[:1] == '"'
+            or len(tokens) == 2 and head[1].kind == "word" and found == "{"):
         return ("this is a Zoho Creator application export (.ds), not a Deluge script: Deluge "
                 "is the code inside its functions and workflow actions", head[0])
     if text.startswith("=>", offset) or found == ">" and tokens and tokens[-1].value == "=" \
@@ -487,6 +500,17 @@ def _foreign(text: str, tokens: list, statement: list, offset: int, found: str, 
             second.kind == "word" and (found == "=" or len(statement) > 2):
         return (f"'{first.value}' is not Deluge: variables are not declared; write "
                 f"{second.value} = ...;", first)
+    if first is not None and first.value == "if" and len(statement) == 1 and \
+            found not in ("(", "") and not re.match(r"[-+*/%]?=(?!=)", found):
+        return ("the condition of 'if' goes in parentheses: if (condition) { ... }", None)
+    if first is not None and first.value in ("foreach", "forEach") and found in ("(", "{") or \
+            first is not None and first.value == "for" and second is not None and \
+            second.value == "each" and found == "(" and len(statement) == 2:
+        return ("Deluge writes 'for each x in list { ... }', without parentheses", first)
+    if first is not None and first.value in ("switch", "do") and found == "{" and \
+            len(statement) <= 4:
+        return (f"Deluge has no '{first.value}'; use "
+                f"{'if / else if' if first.value == 'switch' else 'for each'}", first)
     if first is not None and first.value in ("elif", "elsif", "elseif"):
         return (f"'{first.value}' is not Deluge; write 'else if'", first)
     if found == "=" and tokens and tokens[-1].value in ("==", "!=") and \
@@ -527,6 +551,9 @@ def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntax
     if rest.startswith("/*") and unclosed_at(text, offset):
         return DelugeSyntaxError(f"comment started on line {span.line} is never closed",
                                  where.span(offset, offset + 2), filename, text, at_end=True)
+    if rest.startswith("??"):
+        return DelugeSyntaxError("'??' is not Deluge; write ifnull(value, fallback)", span,
+                                 filename, text)
     if char == "?":
         return DelugeSyntaxError("'?:' is not Deluge; write if(condition, a, b)", span,
                                  filename, text)
