@@ -1,11 +1,13 @@
 """Canonical source text from the AST: `sluice fmt`.
 
 Layout: 4-space indents, one statement per line, braces on their own lines (as Zoho's editor lays
-them out), one `key: value` per line in task blocks, operators spaced, parentheses only where
-precedence needs them and where the author wrote them around an operation. Comments are kept: a comment on its own line stays on its own line before
-what followed it, a comment after code on the same line stays at the end of that line, and a
-comment inside an expression moves to its own line before the statement. One blank line is kept
-wherever the source had blank lines between statements. `parse(format_script(s)) == s`.
+them out), one `key: value` per line in task blocks, operators spaced, parentheses where
+precedence needs them and where the author wrote them around an operation (not around a single
+value), `==` for a comparison written `=` in a condition. Comments are kept: a comment on its
+own line stays on its own line before what followed it, a comment after code on the same line
+stays at the end of that line, and a comment inside an expression moves to its own line before
+the statement. One blank line is kept wherever the source had blank lines between statements.
+`parse(format_script(s)) == s`.
 """
 
 from __future__ import annotations

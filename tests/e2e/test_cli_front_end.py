@@ -120,8 +120,9 @@ def test_check_strict_warns_about_single_equals_comparisons(sluice, tmp_path):
 
 
 def test_run_json_shows_the_form_state(sluice, tmp_path):
-    path = write(tmp_path, "form.dg", 'clear input.Course;\ninput.Course:ui.add({"Maths", "Art"});\n'
-                                      'Course:ui.append("Maths");\nrow.Contact:ui.add(7);\n')
+    path = write(tmp_path, "form.dg",
+                 'clear input.Course;\ninput.Course:ui.add({"Maths", "Art"});\n'
+                 'Course:ui.append("Maths");\nrow.Contact:ui.add(7);\n')
     result = sluice("run", "--json", path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["form"] == {"Course": ["Maths", "Art"], "row.Contact": [7]}
