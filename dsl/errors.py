@@ -261,7 +261,8 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
             (len(statement) > 1 and statement[1].value == "(")):
         return error("Deluge has no 'for (...)' loop; write 'for each x in list' or "
                      "'for each index i in list'", tok_span(first))
-    if len(statement) == 1 and first.value == "else" and "ELSE" not in expected:
+    if len(statement) == 1 and first.value == "else" and "ELSE" not in expected and \
+            not _else_follows_if(tokens, statement):
         return error("'else' without 'if' before it", tok_span(first))
     if found == "else" and "ELSE" not in expected:
         return error("'else' without 'if' before it", bad_span)
@@ -273,10 +274,19 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
                      first.value == "catch" else bad_span)
     if found == "<" and text.startswith("<%", offset):
         return error("Creator page templates (<% %>) are not supported", bad_span)
-    if len(statement) == 1 and first.kind == "word" and first.value != first.value.lower() and \
+    if statement and first.kind == "word" and first.value != first.value.lower() and \
             first.value.lower() in STATEMENT_KEYWORDS:
         return error(f"keywords are written in lower case: '{first.value.lower()}'",
                      tok_span(first))
+    misspelt = _misspelt_keyword(statement, found)
+    if misspelt is not None:
+        return final(f"'{first.value}' is not a Deluge word; did you mean '{misspelt}'?",
+                     tok_span(first))
+    if first is not None and first.value in ("for", "if", "else") and "LBRACE" in expected \
+            and found not in ("{", "") and (top is None or top.value == "{") and prev is not None \
+            and prev.value != "{" and where.span(prev.start).line < bad_span.line:
+        return error("missing '{' at the end of this line: Deluge needs braces around every "
+                     "block", after_prev())
     if len(statement) == 1 and first.value.lower() in TYPE_WORDS and \
             re.match(r"[^\W\d][\w.]*\s*\(", text[offset:]) and _inside_block(tokens):
         return error("a function is defined at the top level of a script, not inside a block",
@@ -401,6 +411,29 @@ def runaway_error(text: str, filename: str, tok, at_end: bool) -> DelugeSyntaxEr
     return DelugeSyntaxError(f"text started on line {span.line} is never closed (or a '\"' "
                              "inside it needs a backslash: \\\")", span, filename, text,
                              at_end=at_end)
+
+
+# Statement words a typo most often mangles (`retrun`, `inof`).
+_TYPO_TARGETS = ("return", "info", "throw", "break", "continue")
+
+
+def _misspelt_keyword(statement: list, found: str):
+    """`retrun x;`: a statement that starts with a word close to a statement keyword, followed
+    by a value where an operator was due. The keyword meant, or None."""
+    if len(statement) < 1 or statement[0].kind != "word" or not found:
+        return None
+    word = statement[0].value.lower()
+    if word in _TYPO_TARGETS or word in STATEMENT_KEYWORDS:
+        return None
+    follows = statement[1] if len(statement) > 1 else None
+    value_next = follows is not None and follows.kind in ("word", "string", "number") or \
+        follows is None and (found[0] in "\"'" or found[0].isalnum() or found[0] == "_")
+    if not value_next:
+        return None
+    from difflib import get_close_matches
+
+    match = get_close_matches(word, _TYPO_TARGETS, n=1, cutoff=0.6)
+    return match[0] if match else None
 
 
 def _else_follows_if(tokens: list, statement: list) -> bool:
