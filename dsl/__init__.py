@@ -14,8 +14,7 @@ from .ast import Script, Span
 from .errors import DelugeSyntaxError
 
 __all__ = ["DelugeSyntaxError", "Script", "Span", "ast", "format_script", "format_source",
-           "is_incomplete",
-           "parse", "parse_expr"]
+           "is_incomplete", "parse", "parse_expr", "style_warnings"]
 
 
 def _run(text: str, filename: str, start: str):
@@ -64,3 +63,10 @@ def format_script(script: Script) -> str:
 def format_source(text: str, filename: str = "<script>") -> str:
     """`text` in the canonical layout (raises DelugeSyntaxError if it does not parse)."""
     return format_script(parse(text, filename))
+
+
+def style_warnings(script: Script) -> list:
+    """Warnings about valid but questionable writing, such as `=` comparing (see dsl.lint)."""
+    from .lint import style_warnings as warnings
+
+    return warnings(script)

@@ -308,7 +308,10 @@ class Unary(Node):
 
 
 class Binary(Node):
-    __slots__ = ('op', 'left', 'right')
+    """`raw` is "=" for a comparison written with a single `=` in a condition (op "==")."""
+
+    __slots__ = ('op', 'left', 'right', 'raw')
+    _uncompared = ('raw',)
     op: str  # || && == != < <= > >= in + - * / %
     left: Expr
     right: Expr
@@ -495,17 +498,26 @@ class CancelSubmit(Node):
 
 
 class FieldAction(Node):
-    """Creator `hide Field;`, `show`, `enable`, `disable`."""
+    """Creator `hide Field;`, `show`, `enable`, `disable`, and `clear Field;` (its choices)."""
 
     __slots__ = ('action', 'field_path')
     action: str
     field_path: tuple[str, ...]
 
 
+class ChoiceAction(Node):
+    """Creator `input.Field:ui.add(choices);` and `Field:ui.append(choices);`."""
+
+    __slots__ = ('action', 'field_path', 'value')
+    action: str  # "add" | "append"
+    field_path: tuple[str, ...]  # as written: ("input", "Course"), ("row", "Contact"), ("F",)
+    value: Expr
+
+
 # The statement node classes.
 Stmt = (
     Assign, ExprStmt, If, ForEach, ForIndex, Try, Return, Info, Throw, Break, Continue, DeleteFrom,
-    Alert, CancelSubmit, FieldAction,
+    Alert, CancelSubmit, FieldAction, ChoiceAction,
 )
 
 
@@ -513,9 +525,14 @@ Stmt = (
 
 
 class Param(Node):
-    __slots__ = ('type', 'name')
+    """`string name`; for a Creator form object (`Employee emp`) the type is "form" and `form`
+    holds the form's name as written."""
+
+    __slots__ = ('type', 'name', 'form')
+    _defaults = {'form': ''}
     type: str  # lower case
     name: str
+    form: str
 
 
 class FunctionDef(Node):

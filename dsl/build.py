@@ -85,11 +85,24 @@ def _nodes(children) -> tuple:
     return tuple(c for c in children if c is not None and type(c) is not Tok)
 
 
+# Words of other languages that start a function where Deluge writes a return type.
+_FOREIGN_FUNCTION_WORDS = frozenset({"function", "def", "func", "fn", "fun", "sub", "procedure"})
+
+
 def _type(tok: Tok) -> str:
     word = tok.value.lower()
     if word not in TYPE_WORDS:
+        if word in _FOREIGN_FUNCTION_WORDS:
+            raise BuildError(f"'{tok.value}' is not Deluge: a function starts with its return "
+                             "type, as in 'void notify(string id)' or 'string name(map m)'",
+                             _tok_span(tok))
         raise BuildError(f"unknown type '{tok.value}'", _tok_span(tok))
     return word
+
+
+def _field_path(target: str) -> tuple:
+    """`input.Course :ui.` -> ("input", "Course")."""
+    return tuple(p.strip() for p in target.rsplit(":", 1)[0].split("."))
 
 
 def _plain_args(args, callee: str) -> tuple:
@@ -145,7 +158,10 @@ class Rules:
 
     @staticmethod
     def param(c):
-        return A.Param(_type(c[0]), c[1].value, span=_span(c[0], c[1]))
+        if c[0].value.lower() in TYPE_WORDS:
+            return A.Param(c[0].value.lower(), c[1].value, span=_span(c[0], c[1]))
+        # any other word names a Creator form: the argument is that form's records
+        return A.Param("form", c[1].value, c[0].value, span=_span(c[0], c[1]))
 
     @staticmethod
     def actions_block(c):
@@ -250,7 +266,35 @@ class Rules:
         path = tuple(t.value for t in c[1:-1] if t.type == "NAME")
         return A.FieldAction(c[0].value.lower(), path, span=_span(c[0], c[-1]))
 
+    @staticmethod
+    def clear_stmt(c):
+        path = tuple(t.value for t in c[1:-1] if t.type == "NAME")
+        return A.FieldAction("clear", path, span=_span(c[0], c[-1]))
+
+    @staticmethod
+    def ui_stmt(c):
+        target, name = c[0], c[1]
+        action = name.value.lower()
+        if action not in ("add", "append"):
+            raise BuildError(f"unknown client function 'ui.{name.value}'; a choice field "
+                             "takes ui.add(x) or ui.append(x)", _tok_span(name))
+        args = c[3] if len(c) == 6 else ()
+        if len(args) != 1:
+            raise BuildError(f"ui.{action} takes one value (a choice or a list of choices), "
+                             f"got {len(args)}", _span(c[2], c[-2]))
+        return A.ChoiceAction(action, _field_path(target.value),
+                              _plain_args(args, "ui." + action)[0], span=_span(target, c[-1]))
+
     # -- expressions
+
+    @staticmethod
+    def loose_equal(c):
+        """`a = b` in a condition: the comparison `a == b`, spelled as written."""
+        left, op, right = c
+        if op.value != "=":
+            raise BuildError(f"'{op.value}' assigns a value and cannot stand in a condition",
+                             _tok_span(op))
+        return A.Binary("==", left, right, raw="=", span=_span(left, right))
 
     @staticmethod
     def binary(c):

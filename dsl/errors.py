@@ -173,6 +173,8 @@ def describe(value: str) -> str:
 
 def _expected_words(expected: set[str]) -> str:
     words = []
+    if "SEMICOLON" not in expected:  # in a condition '=' compares: one more operator, not news
+        expected = expected - {"ASSIGN_OP"}
     if expected & {"STRING", "INT"}:
         words.append("a value")
         expected = expected - _VALUE_STARTS
@@ -210,6 +212,9 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     def error(message: str, span: Span) -> DelugeSyntaxError:
         return DelugeSyntaxError(message, span, filename, text, at_end=at_end)
 
+    def final(message: str, span: Span) -> DelugeSyntaxError:  # more input cannot mend it
+        return DelugeSyntaxError(message, span, filename, text)
+
     def tok_span(tok: _Tok) -> Span:
         return where.span(tok.start, tok.end)
 
@@ -232,7 +237,22 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     statement = _statement_tokens(tokens)
     first = statement[0] if statement else None
 
+    # A text left open swallows the lines after it: blame the line where it started.
+    runaway = _runaway_text(text, tokens, offset, found)
+    if runaway is not None:
+        return runaway_error(text, filename, runaway, at_end)
+
     # Habits from other languages, and words out of place, named in Deluge's terms.
+    foreign = _foreign(text, tokens, statement, offset, found, expected)
+    if foreign is not None:
+        message, tok = foreign
+        return final(message, tok_span(tok) if tok is not None else bad_span)
+    if first is not None and first.value == "else" and not _else_follows_if(tokens, statement):
+        return final("'else' without 'if' before it", tok_span(first))
+    bare = _bare_block(tokens)
+    if bare is not None:
+        return error("a block { } holds statements only after 'if (...)', 'for each', 'try' "
+                     "or a function header such as 'void name()'", tok_span(bare))
     if first is not None and first.value == "while" and len(statement) > 1 and \
             statement[1].value == "(":
         return error("Deluge has no 'while' loop; use 'for each x in list'", tok_span(first))
@@ -241,19 +261,32 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
             (len(statement) > 1 and statement[1].value == "(")):
         return error("Deluge has no 'for (...)' loop; write 'for each x in list' or "
                      "'for each index i in list'", tok_span(first))
-    if len(statement) == 1 and first.value == "else" and "ELSE" not in expected:
-        return error("'else' without 'if'", tok_span(first))
+    if len(statement) == 1 and first.value == "else" and "ELSE" not in expected and \
+            not _else_follows_if(tokens, statement):
+        return error("'else' without 'if' before it", tok_span(first))
     if found == "else" and "ELSE" not in expected:
-        return error("'else' without 'if'", bad_span)
+        return error("'else' without 'if' before it", bad_span)
+    if first is not None and first.value == "catch" and len(statement) == 1 and found != "(" \
+            and _after_block_of(tokens, statement, "try"):
+        return final("'catch' names the error in parentheses: catch (e) { ... }", bad_span)
     if first is not None and first.value == "catch" or found == "catch" and "CATCH" not in expected:
         return error("'catch' without 'try'", tok_span(first) if first is not None and
                      first.value == "catch" else bad_span)
     if found == "<" and text.startswith("<%", offset):
         return error("Creator page templates (<% %>) are not supported", bad_span)
-    if len(statement) == 1 and first.kind == "word" and first.value != first.value.lower() and \
+    if statement and first.kind == "word" and first.value != first.value.lower() and \
             first.value.lower() in STATEMENT_KEYWORDS:
         return error(f"keywords are written in lower case: '{first.value.lower()}'",
                      tok_span(first))
+    misspelt = _misspelt_keyword(statement, found)
+    if misspelt is not None:
+        return final(f"'{first.value}' is not a Deluge word; did you mean '{misspelt}'?",
+                     tok_span(first))
+    if first is not None and first.value in ("for", "if", "else") and "LBRACE" in expected \
+            and found not in ("{", "") and (top is None or top.value == "{") and prev is not None \
+            and prev.value != "{" and where.span(prev.start).line < bad_span.line:
+        return error("missing '{' at the end of this line: Deluge needs braces around every "
+                     "block", after_prev())
     if len(statement) == 1 and first.value.lower() in TYPE_WORDS and \
             re.match(r"[^\W\d][\w.]*\s*\(", text[offset:]) and _inside_block(tokens):
         return error("a function is defined at the top level of a script, not inside a block",
@@ -274,7 +307,8 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
             opener = culprit or top
             return error(f"'{opener.value}' opened on line {line_of(opener)} is never closed",
                          tok_span(opener))
-        if "SEMICOLON" in expected and statement:
+        if "SEMICOLON" in expected and (statement or prev is not None and prev.value == "}"
+                                        and "NAME" not in expected):
             return error("missing ';' at the end of the statement", after_prev())
         wanted = _expected_words(expected)
         return error("the script ends too early" + (f"; expected {wanted}" if wanted else ""),
@@ -292,7 +326,8 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
             return error(f"expected a value, found {describe(found)}", bad_span)
         return error(f"expected a value after '{prev.value}'", bad_span)
 
-    if "SEMICOLON" in expected and prev is not None and statement:
+    if "SEMICOLON" in expected and prev is not None and (
+            statement or prev.value == "}" and "NAME" not in expected):  # `m = {...}` ends
         prev_line = where.span(prev.start, prev.end).end_line
         if bad_span.line > prev_line or found.lower() in _STATEMENT_WORDS:
             return error("missing ';' at the end of the statement", after_prev())
@@ -328,6 +363,197 @@ def explain_unexpected(text: str, filename: str, offset: int, found: str,
     return error(message, bad_span)
 
 
+# ---------------------------------------------------------------------------- causes far back
+
+# A line of code swallowed by a text left open: an assignment, a statement word, a brace.
+_CODE_LINE = re.compile(r"^\s*(?:[^\W\d][\w.]*\s*[-+*/%]?=[^=]|(?:info|return|if|for|else|"
+                        r"try|catch|throw)\b|[{}]\s*$)", re.MULTILINE)
+
+
+def _runaway_text(text: str, tokens: list, offset: int, found: str):
+    """The text literal really left open, when the parse failed just after a text that ends on
+    the failing line: a text spanning lines (it ran on to the next '"'), or one followed at once
+    by a word (a '"' inside it). Returns the token of the text to blame, or None."""
+    if not tokens or tokens[-1].kind != "string" or not tokens[-1].value.startswith('"') or \
+            not found:
+        return None
+    last = tokens[-1]
+    if "\n" in text[last.end:offset]:
+        return None  # the failure is on a later line: what is missing is more likely a ';'
+    if "\n" not in last.value:
+        adjacent = last.end == offset and (found[0].isalnum() or found[0] == "_")
+        return last if adjacent else None
+    return _chain_start(tokens, len(tokens) - 1, text)
+
+
+def _chain_start(tokens: list, index: int, text: str):
+    """Walk back over texts that each end on the line where the next one starts and swallow
+    code: the first of them opened the run."""
+    start = tokens[index]
+    strings = [t for t in tokens[:index] if t.kind == "string"]
+    for earlier in reversed(strings):
+        if "\n" not in earlier.value or not _CODE_LINE.search(earlier.value[1:-1]):
+            break
+        if text.count("\n", 0, earlier.end) != text.count("\n", 0, start.start):
+            break
+        start = earlier
+    return start
+
+
+def runaway_error(text: str, filename: str, tok, at_end: bool) -> DelugeSyntaxError:
+    where = _Where(text)
+    span = where.span(tok.start)
+    if "\n" not in tok.value:  # one line: the quote that ended it was meant to be inside
+        quote = where.span(tok.end - 1)
+        return DelugeSyntaxError(f"a '\"' inside text is written \\\" (or the text started at "
+                                 f"line {span.line} column {span.column} is never closed)",
+                                 quote, filename, text, at_end=at_end)
+    return DelugeSyntaxError(f"text started on line {span.line} is never closed (or a '\"' "
+                             "inside it needs a backslash: \\\")", span, filename, text,
+                             at_end=at_end)
+
+
+# Statement words a typo most often mangles (`retrun`, `inof`).
+_TYPO_TARGETS = ("return", "info", "throw", "break", "continue")
+
+
+def _misspelt_keyword(statement: list, found: str):
+    """`retrun x;`: a statement that starts with a word close to a statement keyword, followed
+    by a value where an operator was due. The keyword meant, or None."""
+    if len(statement) < 1 or statement[0].kind != "word" or not found:
+        return None
+    word = statement[0].value.lower()
+    if word in _TYPO_TARGETS or word in STATEMENT_KEYWORDS:
+        return None
+    follows = statement[1] if len(statement) > 1 else None
+    value_next = follows is not None and follows.kind in ("word", "string", "number") or \
+        follows is None and (found[0] in "\"'" or found[0].isalnum() or found[0] == "_")
+    if not value_next:
+        return None
+    from difflib import get_close_matches
+
+    match = get_close_matches(word, _TYPO_TARGETS, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _else_follows_if(tokens: list, statement: list) -> bool:
+    """Does the `else` that starts `statement` come right after the block of an `if (...)` or
+    `else if (...)`?"""
+    i = len(tokens) - len(statement)
+    if i == 0 or tokens[i - 1].value != "}":
+        return False
+    j = _opener_of(tokens, i - 1)
+    if j is None or j == 0 or tokens[j - 1].value != ")":
+        return False
+    k = _opener_of(tokens, j - 1)
+    return k is not None and k > 0 and tokens[k - 1].value == "if"
+
+
+def _after_block_of(tokens: list, statement: list, word: str) -> bool:
+    """Does `statement` start right after a `{ ... }` block that follows `word` (`try`)?"""
+    i = len(tokens) - len(statement)
+    if i == 0 or tokens[i - 1].value != "}":
+        return False
+    j = _opener_of(tokens, i - 1)
+    return j is not None and j > 0 and tokens[j - 1].value == word
+
+
+def _opener_of(tokens: list, close: int):
+    """The index of the bracket that the closer at `close` matches."""
+    want = _CLOSERS[tokens[close].value]
+    depth = 0
+    for i in range(close, -1, -1):
+        v = tokens[i].value
+        if v == tokens[close].value:
+            depth += 1
+        elif v == want:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+_VALUE_BEFORE = {"return", "info", "throw", "alert", "in"}
+
+
+def _bare_block(tokens: list):
+    """The first still-open '{' that stands where a statement starts (no `if (...)`, `for
+    each`, `try` or function header before it), or None."""
+    kinds: list[tuple] = []  # (token, "block" | "bare" | "value") of the open braces
+    prev = None
+    for tok in tokens:
+        v = tok.value
+        if v == "{":
+            if prev is None or prev.value == ";" or prev.value in "{}" and (
+                    prev.value == "}" and last_closed in ("block", "bare") or
+                    prev.value == "{" and kinds and kinds[-1][1] in ("block", "bare")):
+                kind = "bare"
+            elif prev.value in (")", "]") or prev.kind == "word" and \
+                    prev.value not in _VALUE_BEFORE:
+                kind = "block"
+            else:
+                kind = "value"
+            kinds.append((tok, kind))
+        elif v == "}" and kinds:
+            last_closed = kinds.pop()[1]
+        elif v in _OPENERS:
+            kinds.append((tok, "value"))
+        elif v in _CLOSERS and kinds:
+            kinds.pop()
+        prev = tok
+    for tok, kind in kinds:
+        if kind == "bare":
+            return tok
+    return None
+
+
+_FUNCTION_WORDS = {"function", "def", "func", "fn", "fun", "sub", "procedure"}
+_DECLARATION_WORDS = {"var", "let", "const", "dim", "auto"}
+
+
+def _foreign(text: str, tokens: list, statement: list, offset: int, found: str, expected):
+    """Constructs of other languages: (message, token to point at or None for the found one)."""
+    first = statement[0] if statement else None
+    second = statement[1] if len(statement) > 1 else None
+    head = tokens[:2]
+    if head and head[0].value == "application" and (
+            len(head) > 1 and head[1].kind == "string" or len(head) == 1 and found[:1] == '"'
+            or len(tokens) == 2 and head[1].kind == "word" and found == "{"):
+        return ("this is a Zoho Creator application export (.ds), not a Deluge script: Deluge "
+                "is the code inside its functions and workflow actions", head[0])
+    if text.startswith("=>", offset) or found == ">" and tokens and tokens[-1].value == "=" \
+            and tokens[-1].end == offset:
+        return ("'=>' is not Deluge, which has no inline functions: write a function "
+                "('string name(string x) { ... }') or a 'for each' loop", None)
+    if first is not None and first.value.lower() in _FUNCTION_WORDS and second is not None \
+            and second.kind == "word":
+        return (f"'{first.value}' is not Deluge: a function starts with its return type, as in "
+                "'void notify(string id)' or 'string name(map m)'", first)
+    if first is not None and first.value in _DECLARATION_WORDS and second is not None and \
+            second.kind == "word" and (found == "=" or len(statement) > 2):
+        return (f"'{first.value}' is not Deluge: variables are not declared; write "
+                f"{second.value} = ...;", first)
+    if first is not None and first.value == "if" and len(statement) == 1 and \
+            found not in ("(", "") and not re.match(r"[-+*/%]?=(?!=)", found):
+        return ("the condition of 'if' goes in parentheses: if (condition) { ... }", None)
+    if first is not None and first.value in ("foreach", "forEach") and found in ("(", "{") or \
+            first is not None and first.value == "for" and second is not None and \
+            second.value == "each" and found == "(" and len(statement) == 2:
+        return ("Deluge writes 'for each x in list { ... }', without parentheses", first)
+    if first is not None and first.value in ("switch", "do") and found == "{" and \
+            len(statement) <= 4:
+        return (f"Deluge has no '{first.value}'; use "
+                f"{'if / else if' if first.value == 'switch' else 'for each'}", first)
+    if first is not None and first.value in ("elif", "elsif", "elseif"):
+        return (f"'{first.value}' is not Deluge; write 'else if'", first)
+    if found == "=" and tokens and tokens[-1].value in ("==", "!=") and \
+            tokens[-1].end == offset:
+        return (f"'{tokens[-1].value}=' is not Deluge; write '{tokens[-1].value}'", None)
+    if found in ("and", "or") and expected & {"AND", "OR"}:
+        return (f"Deluge writes '{'&&' if found == 'and' else '||'}' for '{found}'", None)
+    return None
+
+
 def unclosed_at(text: str, offset: int) -> bool:
     """Does a text literal or block comment start at `offset` and never end?"""
     rest = text[offset:]
@@ -346,6 +572,11 @@ def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntax
     char = text[offset]
     span = where.span(offset)
     rest = text[offset:]
+    if char == '"' and unclosed_at(text, offset):  # perhaps opened further up and run on
+        tokens = _scan(text, offset) + [_Tok("string", text[offset:], offset, len(text))]
+        start = _chain_start(tokens, len(tokens) - 1, text)
+        if start.start != offset:
+            return runaway_error(text, filename, start, True)
     if char in "\"'" and unclosed_at(text, offset):
         kind = "text" if char == '"' else "quoted text"
         return DelugeSyntaxError(f"{kind} started on line {span.line} is never closed", span,
@@ -353,6 +584,9 @@ def explain_bad_character(text: str, filename: str, offset: int) -> DelugeSyntax
     if rest.startswith("/*") and unclosed_at(text, offset):
         return DelugeSyntaxError(f"comment started on line {span.line} is never closed",
                                  where.span(offset, offset + 2), filename, text, at_end=True)
+    if rest.startswith("??"):
+        return DelugeSyntaxError("'??' is not Deluge; write ifnull(value, fallback)", span,
+                                 filename, text)
     if char == "?":
         return DelugeSyntaxError("'?:' is not Deluge; write if(condition, a, b)", span,
                                  filename, text)

@@ -1,11 +1,13 @@
 """Canonical source text from the AST: `sluice fmt`.
 
 Layout: 4-space indents, one statement per line, braces on their own lines (as Zoho's editor lays
-them out), one `key: value` per line in task blocks, operators spaced, parentheses only where
-precedence needs them. Comments are kept: a comment on its own line stays on its own line before
-what followed it, a comment after code on the same line stays at the end of that line, and a
-comment inside an expression moves to its own line before the statement. One blank line is kept
-wherever the source had blank lines between statements. `parse(format_script(s)) == s`.
+them out), one `key: value` per line in task blocks, operators spaced, parentheses where
+precedence needs them and where the author wrote them around an operation (not around a single
+value), `==` for a comparison written `=` in a condition. Comments are kept: a comment on its
+own line stays on its own line before what followed it, a comment after code on the same line
+stays at the end of that line, and a comment inside an expression moves to its own line before
+the statement. One blank line is kept wherever the source had blank lines between statements.
+`parse(format_script(s)) == s`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,20 @@ def precedence(e) -> int:
     if type(e) in (A.MethodCall, A.Attribute):
         return POSTFIX
     return ATOM
+
+
+def parenthesized(e) -> bool:
+    """Did the author write parentheses around this operation? (Its span, widened to them by
+    the parser, then starts before its first operand or ends after its last.) Parentheses
+    around a single value are not kept."""
+    k = type(e)
+    if k is A.Binary:
+        return e.span[:2] != e.left.span[:2] or e.span[2:] != e.right.span[2:]
+    if k is A.Unary:
+        return e.span[2:] != e.operand.span[2:]
+    if k is A.MethodCall or k is A.Attribute:
+        return e.span[:2] != e.target.span[:2]
+    return False
 
 
 def text_literal(value: str) -> str:
@@ -206,7 +222,7 @@ class _Printer:
             self.block(s.handler, s, indent)
         elif kind is A.FunctionDef:
             name = f"{s.namespace}.{s.name}" if s.namespace else s.name
-            params = ", ".join(f"{p.type} {p.name}" for p in s.params)
+            params = ", ".join(f"{p.form or p.type} {p.name}" for p in s.params)
             self.emit(indent, f"{s.return_type} {name}({params})")
             self.block(s.body, s, indent)
         elif kind is A.Actions:
@@ -247,6 +263,9 @@ class _Printer:
             return "cancel submit;"
         if kind is A.FieldAction:
             return f"{s.action} {'.'.join(s.field_path)};"
+        if kind is A.ChoiceAction:
+            return (f"{'.'.join(s.field_path)}:ui.{s.action}"
+                    f"({self.expr(s.value, 0, indent)});")
         raise TypeError(f"not a statement: {s!r}")
 
     def simple(self, e, indent: int) -> str:
@@ -257,7 +276,7 @@ class _Printer:
 
     def expr(self, e, need: int, indent: int) -> str:
         text = self._expr(e, indent)
-        return f"({text})" if precedence(e) < need else text
+        return f"({text})" if precedence(e) < need or parenthesized(e) else text
 
     def args(self, args, indent: int) -> str:
         return ", ".join(self.expr(a, 0, indent) for a in args)

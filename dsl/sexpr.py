@@ -56,7 +56,7 @@ def _constructor(c: A.Constructor) -> str:
 
 def _function(f: A.FunctionDef) -> str:
     name = f"{f.namespace}.{f.name}" if f.namespace else f.name
-    params = _list(*(f"{p.type}:{p.name}" for p in f.params))
+    params = _list(*(f"{p.form or p.type}:{p.name}" for p in f.params))
     return _list("def", f.return_type, name, params, _block(f.body))
 
 
@@ -102,6 +102,7 @@ _FORMS = {
     A.Alert: lambda n: _list("alert", sexpr(n.value)),
     A.CancelSubmit: lambda n: "(cancel-submit)",
     A.FieldAction: lambda n: _list(n.action, ".".join(n.field_path)),
+    A.ChoiceAction: lambda n: _list("ui." + n.action, ".".join(n.field_path), sexpr(n.value)),
     A.FunctionDef: _function,
     A.ActionHandler: lambda n: _list("on", json.dumps(n.event), _block(n.body)),
     A.Actions: lambda n: _list("actions", sexpr(n.handlers)),

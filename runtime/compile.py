@@ -492,7 +492,14 @@ class _Generator:
         return py.Expr(value=self.task_call("cancel submit", [], s))
 
     def s_FieldAction(self, s: A.FieldAction):
+        if s.action == "clear":  # on the run's form state, like ui.add
+            return py.Expr(value=_call(_attr(_name("R"), "clear_choices"),
+                                       _const(s.field_path)))
         return py.Expr(value=self.task_call(s.action, [_const(".".join(s.field_path))], s))
+
+    def s_ChoiceAction(self, s: A.ChoiceAction):
+        return py.Expr(value=_call(_attr(_name("R"), "choices"), _const(s.action),
+                                   _const(s.field_path), self.expr(s.value)))
 
     # -- expressions
 

@@ -328,12 +328,25 @@ def check_return(value, kind: str, function: str):
 def check_param(value, kind: str, function: str, param: str):
     if value is None:
         return None
+    if kind == "form":
+        return form_records(value, function, param)
     ok = _TYPE_CHECKS.get(kind)
     if ok is None or ok(value):
         if kind in ("decimal", "float", "double") and type(value) is int:
             return float(value)
         return value
     raise DelugeError(f"function '{function}' expects {kind.upper()} for '{param}', "
+                      f"found {type_name(value)}")
+
+
+def form_records(value, function: str, param: str) -> list:
+    """A Creator form object (`void f(Employee emp)`): the form's records, a list of maps. One
+    record (the current one, as Creator may pass it) becomes a list of one."""
+    if is_map(value):
+        return [value]
+    if is_list(value) and all(is_map(v) for v in value):
+        return value
+    raise DelugeError(f"function '{function}' expects records of a form (maps) for '{param}', "
                       f"found {type_name(value)}")
 
 

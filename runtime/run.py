@@ -16,7 +16,7 @@ from .errors import DelugeError, LimitExceeded, StaticErrors
 from .limits import Limits, current_run
 from .rt import python_error_message
 from .services import TASK_TITLES, Services
-from .values import from_plain, to_plain, to_text
+from .values import equal, from_plain, is_list, to_plain, to_text
 
 CHECK_EVERY = 1000  # statements between looks at the clock
 
@@ -25,10 +25,11 @@ class Result:
     """What a run gave: its return value, its info lines, its error (or None), stats, and notes
     from its tasks for whoever runs it (not the script's output: "mail went to the outbox")."""
 
-    __slots__ = ("value", "info", "error", "statements", "duration", "notes", "variables")
+    __slots__ = ("value", "info", "error", "statements", "duration", "notes", "variables",
+                 "form")
 
     def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0,
-                 notes=None, variables=None):
+                 notes=None, variables=None, form=None):
         self.value = value
         self.info = info if info is not None else []
         self.error = error
@@ -36,13 +37,15 @@ class Result:
         self.duration = duration
         self.notes = notes if notes is not None else []
         self.variables = variables  # the body's variables at its end, in an interactive session
+        self.form = form if form is not None else {}  # field -> choices (ui.add, clear)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def to_dict(self) -> dict:
-        """JSON-ready: {"return", "info", "error": null | {"line", "message"}, "stats"}."""
+        """JSON-ready: {"return", "info", "error": null | {"line", "message"}, "stats",
+        "notes", "form": the choices of form fields that ui.add and clear set}."""
         return {
             "return": to_plain(self.value),
             "info": list(self.info),
@@ -50,6 +53,7 @@ class Result:
             "stats": {"statements": self.statements,
                       "duration_ms": round(self.duration * 1000, 3)},
             "notes": list(self.notes),
+            "form": to_plain(self.form),
         }
 
     def __repr__(self) -> str:
@@ -78,6 +82,8 @@ class RunContext:
         self.started = time.monotonic()
         self.deadline = self.started + limits.effective("time")
         self.counters: dict[str, int] = {}  # for tasks: invokeurl calls made, ...
+        self.form: dict[str, list] = {}  # the choices of form fields, set by ui.add and clear
+        self._added: set[str] = set()  # fields whose choices a ui.add has replaced this run
         self._tz = None
 
     # -- limits
@@ -167,6 +173,26 @@ class RunContext:
     def input_map(self) -> dict:
         return self.args
 
+    # -- Creator client functions, outside a form: they act on the run's form state
+
+    def choices(self, action: str, path: tuple, value) -> None:
+        """`Field:ui.add(x)` / `Field:ui.append(x)`: x is one choice or a list of them. The
+        first ui.add of a field in a run replaces its choices, later ones append (as in
+        Creator's script actions); a choice already there is not added again; null is none."""
+        field = form_field(path)
+        if action == "add" and field not in self._added:
+            self._added.add(field)
+            current = self.form[field] = []
+        else:
+            current = self.form.setdefault(field, [])
+        for choice in (value if is_list(value) else (value,)):
+            if choice is not None and not any(equal(choice, c) for c in current):
+                current.append(choice)
+
+    def clear_choices(self, path: tuple) -> None:
+        """`clear Field;`: the field has no choices left."""
+        self.form[form_field(path)] = []
+
     # -- tasks
 
     def task(self, name: str, line: int, *args):
@@ -180,6 +206,14 @@ class RunContext:
         if fn is None:
             raise DelugeError(f"the '{name}' task is not available here")
         return fn(self, dict(entries))
+
+
+def form_field(path: tuple) -> str:
+    """The key of a field in the form state: `input.Course` and `Course` are "Course"; a
+    subform row's field keeps its `row.`."""
+    if len(path) > 1 and path[0] == "input":
+        path = path[1:]
+    return ".".join(path)
 
 
 class Runtime:
@@ -261,7 +295,7 @@ class Runtime:
             error.statement = compiled.source_lines[error.line - 1].strip()
         return Result(value if error is None else None, context.info_lines, error,
                       context.statements, time.monotonic() - started, context.notes,
-                      context.variables)
+                      context.variables, context.form)
 
 
 def _compile_error(e: Exception) -> bool:

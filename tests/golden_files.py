@@ -8,6 +8,7 @@ end of a chunk state what must happen:
     // ast: <s-expression>          the chunk parses to this (dsl.sexpr); may span several lines
     // expect: <text>               one `info` line, in order (runtime stages)
     // returns: <deluge literal>    the run's return value (runtime stages)
+    // form: <deluge literal>       the run's form state, field -> choices (ui.add, clear)
     // option: NAME                 a dialect or run option
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden"
-DIRECTIVE = re.compile(r"^\s*//\s*(error|ast|expect|returns|option):\s?(.*)$")
+DIRECTIVE = re.compile(r"^\s*//\s*(error|ast|expect|returns|form|option):\s?(.*)$")
 ERROR = re.compile(r"^line (\d+)(?::(\d+))?: (.*)$")
 
 
@@ -31,6 +32,7 @@ class Chunk:
     ast: str | None = None
     expect: list[str] = field(default_factory=list)
     returns: str | None = None
+    form: str | None = None
     options: list[str] = field(default_factory=list)
 
     @property
@@ -81,6 +83,8 @@ def _chunk(path: Path, start: int, lines: list[str]) -> Chunk:
             chunk.expect.append(value)
         elif kind == "returns":
             chunk.returns = value
+        elif kind == "form":
+            chunk.form = value
     if ast_parts:
         chunk.ast = " ".join(ast_parts)
     return chunk

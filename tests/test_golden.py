@@ -25,7 +25,7 @@ def _normalize(s: str) -> str:
 
 @pytest.mark.parametrize("chunk", SYNTAX, ids=[c.id for c in SYNTAX])
 def test_syntax(chunk):
-    assert not (chunk.expect or chunk.returns), "syntax chunks only parse"
+    assert not (chunk.expect or chunk.returns or chunk.form), "syntax chunks only parse"
     if chunk.errors:
         assert len(chunk.errors) == 1, "a script stops at its first syntax error"
         line, column, pattern = chunk.errors[0]
@@ -105,6 +105,10 @@ def _check_outcome(chunk, result):
         expected = runtime.run(f"return {chunk.returns};")
         assert expected.ok, expected.error.render()
         assert _plain_json(result.value) == _plain_json(expected.value)
+    if chunk.form is not None:
+        expected = runtime.run(f"return {chunk.form};")
+        assert expected.ok, expected.error.render()
+        assert _plain_json(result.form) == _plain_json(expected.value)
 
 
 class TaskWorld:

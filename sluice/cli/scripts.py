@@ -20,7 +20,13 @@ def cmd_check(args) -> int:
     for path in files:
         entry = {"file": str(path), "ok": True}
         try:
-            dsl.parse(read_script(path), str(path))
+            script = dsl.parse(read_script(path), str(path))
+            if args.strict:
+                warnings = dsl.style_warnings(script)
+                entry["warnings"] = [w.to_dict() for w in warnings]
+                entry["ok"] = not warnings
+                for w in warnings if not args.json else ():
+                    print(f"{path}:{w.span.line}:{w.span.column}: warning: {w.message}")
         except dsl.DelugeSyntaxError as e:
             entry.update(ok=False, error=e.to_dict())
             if not args.json:
@@ -38,7 +44,8 @@ def cmd_check(args) -> int:
         if not files:
             print(f"no {SCRIPT_SUFFIX} files found")
         elif failed:
-            print(f"{plural(failed, 'file')} with errors, {len(files) - failed} ok "
+            problems = "errors or warnings" if args.strict else "errors"
+            print(f"{plural(failed, 'file')} with {problems}, {len(files) - failed} ok "
                   f"(checked {plural(len(files), 'file')})")
         else:
             print(f"all {plural(len(files), 'file')} ok")
@@ -266,6 +273,9 @@ def _check_parser(sub) -> None:
                                        "of each file as file:line:col: message.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .dg file or a folder of them")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.add_argument("--strict", action="store_true",
+                       help="also warn about valid but doubtful writing ('=' comparing); "
+                            "a warning fails the check")
     check.set_defaults(run=cmd_check)
 
 

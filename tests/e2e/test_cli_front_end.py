@@ -98,3 +98,33 @@ def test_version_and_help(sluice):
     helped = sluice("--help")
     assert helped.returncode == 0 and "check" in helped.stdout and "fmt" in helped.stdout
     assert "--check" in sluice("fmt", "--help").stdout
+
+
+def test_check_strict_warns_about_single_equals_comparisons(sluice, tmp_path):
+    path = write(tmp_path, "eq.dg", 'a = 200;\nif (a == 200 || a = 201) { info a; }\n'
+                                    'else if (a = 3) { info 3; }\nx = if(a = 1, 1, 2);\n')
+    plain = sluice("check", path)
+    assert plain.returncode == 0 and "warning" not in plain.stdout
+    strict = sluice("check", "--strict", path)
+    assert strict.returncode == 1
+    lines = strict.stdout.splitlines()
+    assert lines[:3] == [f"{path}:2:17: warning: '=' compares here; write '==' (sluice fmt does)",
+                         f"{path}:3:10: warning: '=' compares here; write '==' (sluice fmt does)",
+                         f"{path}:4:8: warning: '=' compares here; write '==' (sluice fmt does)"]
+    report = json.loads(sluice("check", "--strict", "--json", path).stdout)
+    assert [(w["line"], w["column"], w["code"]) for w in report["files"][0]["warnings"]] == \
+        [(2, 17, "single-equals"), (3, 10, "single-equals"), (4, 8, "single-equals")]
+    assert sluice("fmt", path).returncode == 0
+    assert "a == 201" in path.read_text() and " = 3" not in path.read_text()
+    assert sluice("check", "--strict", path).returncode == 0
+
+
+def test_run_json_shows_the_form_state(sluice, tmp_path):
+    path = write(tmp_path, "form.dg",
+                 'clear input.Course;\ninput.Course:ui.add({"Maths", "Art"});\n'
+                 'Course:ui.append("Maths");\nrow.Contact:ui.add(7);\n')
+    result = sluice("run", "--json", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["form"] == {"Course": ["Maths", "Art"], "row.Contact": [7]}
+    plain = json.loads(sluice("run", "--json", write(tmp_path, "none.dg", "x = 1;\n")).stdout)
+    assert plain["form"] == {}

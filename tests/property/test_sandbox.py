@@ -61,7 +61,8 @@ def test_hostile_names_get_deluge_outcomes(template, name):
 
 ALLOWED_ATTRIBUTES = {
     "R": {"info", "task", "task_block", "system", "input", "input_map", "now", "today",
-          "checkpoint", "too_deep", "too_deep_call", "next_check", "max_depth", "statements"},
+          "checkpoint", "too_deep", "too_deep_call", "next_check", "max_depth", "statements",
+          "choices", "clear_choices"},
     "A": {"get"},
 }
 

@@ -50,13 +50,16 @@ def test_errors_pickle():
 
 @pytest.mark.parametrize("text", [
     "if (x) {", "x = invokeurl [", "info \"abc", "/* open", "x = 1 +", "x = f(1,",
-    "for each r in rows\n{\n  info r;", "x = 1", "return",
+    "for each r in rows\n{\n  info r;", "x = 1", "return", "if (a) {} else {",
+    "m = {\"a\": 1}", "if (a = 1) {", "input.Course:ui.add(", "clear Course",
 ])
 def test_incomplete_input(text):
     assert dsl.is_incomplete(text)
 
 
-@pytest.mark.parametrize("text", ["x = 1;", "", "   ", "}", "x = ;", "info 1 2;", "else {"])
+@pytest.mark.parametrize("text", ["x = 1;", "", "   ", "}", "x = ;", "info 1 2;", "else {",
+                                  "x = 1;\nelse {", "function f(", "application \"App\"\n{",
+                                  "x = y =>", "if (a === "])
 def test_complete_or_wrong_input(text):
     assert not dsl.is_incomplete(text)
 

@@ -96,3 +96,17 @@ def test_windows_line_ends_and_tabs():
     source = 'void f()\r\n{\r\n\tx = 1; // one\r\n\t/* two\r\n\t   lines */\r\n\tinfo x;\r\n}\r\n'
     assert format_source(source) == (
         "void f()\n{\n    x = 1; // one\n    /* two\n\t   lines */\n    info x;\n}\n")
+
+
+def test_parentheses_the_author_wrote_around_an_operation_are_kept():
+    assert format_source("x = (a * b) + c;") == "x = (a * b) + c;\n"
+    assert format_source("if ((a > 1) && (b < 2)) {}") == "if ((a > 1) && (b < 2))\n{\n}\n"
+    assert format_source("x = (a.b()).c() + (-y);") == "x = (a.b()).c() + (-y);\n"
+    # around a single value they go; doubled ones are written once
+    assert format_source("x = ((a + b)) * (c) + (\"t\");") == 'x = (a + b) * c + "t";\n'
+
+
+def test_a_single_equals_comparison_is_written_with_two():
+    assert format_source('if (s = "Open" || n.size() = 0) {}') == \
+        'if (s == "Open" || n.size() == 0)\n{\n}\n'
+    assert format_source("x = if(a = 1, 2, 3);") == "x = if(a == 1, 2, 3);\n"
