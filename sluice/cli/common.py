@@ -26,6 +26,7 @@ COMMANDS = {
     "serve": ("events", "run bound scripts when events arrive over HTTP"),
     "runs": ("events", "the history of event runs"),
     "test": ("testing", "run the test cases of *.test.toml files, offline"),
+    "console": ("console", "the Connections console in a browser, on this machine"),
     "repl": ("repl", "try Deluge interactively"),
     "demo": ("demo", "see a script call an API through a connection, offline"),
     "version": ("scripts", "print the version"),

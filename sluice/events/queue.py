@@ -229,7 +229,7 @@ class RunStore:
         return Run.from_row(row) if row else None
 
     def list(self, limit: int = 20, status: str | None = None,
-             event: str | None = None) -> list[Run]:
+             event: str | None = None, offset: int = 0) -> list[Run]:
         sql, args = "SELECT * FROM runs", []
         conditions = []
         if status:
@@ -240,8 +240,8 @@ class RunStore:
             args.append(event)
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
+        sql += " ORDER BY seq DESC LIMIT ? OFFSET ?"
+        args += [limit, max(0, offset)]
         return [Run.from_row(r) for r in self._db().execute(sql, args)]
 
     def counts(self) -> dict:
