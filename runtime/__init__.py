@@ -5,6 +5,7 @@
     result.value        # 3
     result.info         # ['Hello Ann']
     result.error        # None, or an error with .line, .message and .render()
+    runtime.problems(text)  # what keeps a script from running, every error (as `sluice check`)
 
 Seams: runtime imports dsl (its AST and parse) and nothing else of ours. It reaches HTTP,
 connections, mail and other hosts only through `Services` (tasks registered by name); the
@@ -12,10 +13,11 @@ sluice package plugs in the real ones, tests plug in fakes that record calls.
 """
 
 from . import methods  # noqa: F401  (registers the built-in functions and methods)
-from .errors import DelugeError, LimitExceeded, StaticErrors
+from .check import problems
+from .errors import DelugeError, LimitExceeded, Problem, StaticErrors
 from .limits import Limits
 from .run import Result, RunContext, Runtime, run
 from .services import Services
 
-__all__ = ["DelugeError", "LimitExceeded", "Limits", "Result", "RunContext", "Runtime",
-           "Services", "StaticErrors", "run"]
+__all__ = ["DelugeError", "LimitExceeded", "Limits", "Problem", "Result", "RunContext",
+           "Runtime", "Services", "StaticErrors", "problems", "run"]

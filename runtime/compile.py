@@ -30,7 +30,7 @@ from dsl import ast as A
 
 from . import builtins as B
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
-from .errors import StaticErrors
+from .errors import Problem, StaticErrors
 from .names import read_names
 from .types import (ANY, BOOL, DEC, INT, INTS, LIST, MAP, NUMBERS, STR, Types,
                     assigned_before_read, fits, of_declared)
@@ -204,22 +204,23 @@ class _Generator:
         self.script = script
         self.filename = filename
         self.repl = repl
-        self.errors: list[tuple[int, int, str]] = []
+        self.errors: list[Problem] = []
         self.helpers: dict = base_helpers()  # what the code may name; the spec says how to
         self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
         self.temps = itertools.count()
         self.functions: dict[str, A.FunctionDef] = {}
         for f in script.functions:
             if f.name in self.functions:
-                self.error(f, f"function '{f.name}' is defined twice")
+                self.error(f, f"function '{f.name}' is defined twice", "duplicate-function")
             self.functions[f.name] = f
         # functions that call none of the others: they need no call depth of their own
         self.leaves = {f.name for f in script.functions
                        if not _calls_any(f.body, set(self.functions))}
         self.scope: _Scope | None = None
 
-    def error(self, node, message: str) -> None:
-        self.errors.append((node.span[0], node.span[1], message))
+    def error(self, node, message: str, code: str) -> None:
+        """A static error; `code` names its kind for tools (`sluice check --json`)."""
+        self.errors.append(Problem(node.span[0], node.span[1], message, code))
 
     def add_helper(self, spec: tuple) -> None:
         if spec not in self.spec:
@@ -299,7 +300,8 @@ class _Generator:
         for name in sorted(read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
                            - {"today", "now"} - self._task_bare_names(f.body)):
             node = self._first_read(f.body, name)
-            self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'")
+            self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'",
+                       "undefined-variable")
         # The depth comes in as an argument (no shared counter to undo on the way out). A leaf
         # takes none: its callers check theirs (`user_call`).
         names = [f"v_{p}" for p in params]
@@ -373,7 +375,7 @@ class _Generator:
         kind = type(s)
         method = getattr(self, f"s_{kind.__name__}", None)
         if method is None:
-            self.error(s, f"{kind.__name__} is not supported")
+            self.error(s, f"{kind.__name__} is not supported", "unsupported")
             return []
         result = method(s)
         return [_at(n, s) for n in (result if isinstance(result, list) else [result])]
@@ -382,7 +384,7 @@ class _Generator:
         target = s.target
         if type(target) is A.Name:
             if target.name in SYSTEM_ROOTS and target.name not in self.scope.variables:
-                self.error(target, f"'{target.name}' cannot be assigned to")
+                self.error(target, f"'{target.name}' cannot be assigned to", "not-assignable")
             value = self.expr(s.value)
             if s.op != "=":
                 value = _at(_call(_COMPOUND[s.op], self.expr(target), value), s)
@@ -394,7 +396,8 @@ class _Generator:
             obj = _name("A")
         elif type(target.target) is A.Name and target.target.name in ("zoho",) + NAMESPACE_ROOTS \
                 and target.target.name not in self.scope.variables:
-            self.error(target, f"'{target.target.name}.{target.name}' cannot be assigned to")
+            self.error(target, f"'{target.target.name}.{target.name}' cannot be assigned to",
+                       "not-assignable")
             return []
         else:
             obj = self.expr(target.target)
@@ -458,7 +461,7 @@ class _Generator:
         value = self.expr(s.value)
         if scope.kind == "function":
             if scope.return_type == "void":
-                self.error(s, f"void function '{scope.name}' cannot return a value")
+                self.error(s, f"void function '{scope.name}' cannot return a value", "void-return")
             elif scope.return_type not in ("object", "collection") and \
                     not fits(scope.types.of(s.value), scope.return_type):
                 value = _at(_call("_check_return", value, _const(scope.return_type),
@@ -473,12 +476,12 @@ class _Generator:
 
     def s_Break(self, s):
         if not self.scope.loops:
-            self.error(s, "'break' outside a loop")
+            self.error(s, "'break' outside a loop", "break-outside-loop")
         return py.Break()
 
     def s_Continue(self, s):
         if not self.scope.loops:
-            self.error(s, "'continue' outside a loop")
+            self.error(s, "'continue' outside a loop", "continue-outside-loop")
         return py.Continue()
 
     def s_DeleteFrom(self, s: A.DeleteFrom):
@@ -535,7 +538,7 @@ class _Generator:
             if name == "input":
                 return _call(_attr(_name("R"), "input_map"))
             if name in SYSTEM_ROOTS:
-                self.error(e, f"'{name}' is not a value; use {name}.<name>")
+                self.error(e, f"'{name}' is not a value; use {name}.<name>", "not-a-value")
                 return _const(None)
         return _name(f"v_{name}")
 
@@ -577,19 +580,20 @@ class _Generator:
         args = e.args
         if e.kind == "map":
             if args:
-                self.error(e, "Map() takes no values; use {\"key\": value}")
+                self.error(e, "Map() takes no values; use {\"key\": value}", "arity")
             return py.Dict(keys=[], values=[])
         if e.kind == "collection":
             if any(type(a) is A.Pair for a in args):
                 if not all(type(a) is A.Pair for a in args):
-                    self.error(e, "Collection(...) takes either values or key: value pairs")
+                    self.error(e, "Collection(...) takes either values or key: value pairs",
+                               "mixed-arguments")
                     return _const(None)
                 pairs = [py.Tuple(elts=[self.expr(p.key), self.expr(p.value)], ctx=py.Load())
                          for p in args]
                 return _call("_new_collection", _const(True), *pairs)
             return _call("_new_collection", _const(False), *[self.expr(a) for a in args])
         if len(args) > 1:
-            self.error(e, "List() takes at most one list")
+            self.error(e, "List() takes at most one list", "arity")
         arg = [self.expr(a) for a in args]
         if e.element_type:
             return _call("_TypedList", _const(e.element_type), *[_call("_new_list", a)
@@ -757,7 +761,8 @@ class _Generator:
             if root.name == "input":
                 return _call(_attr(_name("R"), "input"), _const(e.name))
             if root.name in NAMESPACE_ROOTS:
-                self.error(e, f"'{root.name}.{e.name}' is a function; call it with ()")
+                self.error(e, f"'{root.name}.{e.name}' is a function; call it with ()",
+                           "not-called")
                 return _const(None)
         return _call("_get_field", self.expr(e.target), _const(e.name))
 
@@ -785,15 +790,18 @@ class _Generator:
         name = e.name.lower()
         if any(type(a) is A.Pair for a in e.args):  # insert("k": v, ...): one map of them
             if not all(type(a) is A.Pair for a in e.args):
-                self.error(e, f"{e.name} takes either values or key: value pairs, not both")
+                self.error(e, f"{e.name} takes either values or key: value pairs, not both",
+                           "mixed-arguments")
                 return _const(None)
             pairs = A.MapLit(tuple(e.args), span=e.span)
             return self.method_call(name, self.expr(e.target), [self.expr(pairs)], e)
         if not B.is_method(name):
             if name in B.FUNCTIONS or e.name in self.functions:
-                self.error(e, f"'{e.name}' is a function, not a method: write {e.name}(...)")
+                self.error(e, f"'{e.name}' is a function, not a method: write {e.name}(...)",
+                           "not-a-method")
             else:
-                self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name)}")
+                self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name)}",
+                           "unknown-function")
             return _const(None)
         return self.method_call(name, self.expr(e.target), [self.expr(a) for a in e.args], e)
 
@@ -802,7 +810,7 @@ class _Generator:
         counts = B.arities(name)
         if counts is not None and n not in counts:
             shown = B.METHODS[name][0].name
-            self.error(node, f"{shown} takes {_count_words(counts)}, got {n}")
+            self.error(node, f"{shown} takes {_count_words(counts)}, got {n}", "arity")
             return _const(None)
         table_name, fallback_name = f"_mt_{name}_{n}", f"_mf_{name}_{n}"
         known = _PYTHON_TYPES.get(self.scope.types.of(node.target)) if \
@@ -871,30 +879,33 @@ class _Generator:
         if entry is not None:
             n = len(e.args)
             if not B.accepts(entry, n):
-                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {n}")
+                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {n}", "arity")
                 return _const(None)
             helper = f"_fn_{name}"
             self.add_helper(("function", helper, name))
             return _call(helper, *[self.expr(a) for a in e.args])
         if B.is_method(name):  # the global form of a method: getSuffix(t, "x")
             if not e.args:
-                self.error(e, f"{e.name}(...) needs the value to work on as its first argument")
+                self.error(e, f"{e.name}(...) needs the value to work on as its first argument",
+                           "arity")
                 return _const(None)
             return self.method_call(name, self.expr(e.args[0]),
                                     [self.expr(a) for a in e.args[1:]], e)
         if name in TASK_FUNCTIONS:
             return self.task_call(name, [self.expr(a) for a in e.args], e)
-        self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name, self.functions)}")
+        self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name, self.functions)}",
+                   "unknown-function")
         return _const(None)
 
     def user_call(self, name: str, args, node):
         f = self.functions.get(name)
         if f is None:
-            self.error(node, f"Unknown function '{name}'{_did_you_mean(name, self.functions)}")
+            self.error(node, f"Unknown function '{name}'{_did_you_mean(name, self.functions)}",
+                       "unknown-function")
             return _const(None)
         if len(args) != len(f.params):
             self.error(node, f"function '{name}' takes {len(f.params)} argument"
-                             f"{'s' if len(f.params) != 1 else ''}, got {len(args)}")
+                             f"{'s' if len(f.params) != 1 else ''}, got {len(args)}", "arity")
             return _const(None)
         values = [self.typed_arg(a, f, p) for a, p in zip(args, f.params)]
         in_function = self.scope.kind == "function"
@@ -931,7 +942,7 @@ class _Generator:
         args = [self.expr(a) for a in e.args]
         if entry is not None:
             if not B.accepts(entry, len(args)):
-                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {len(args)}")
+                self.error(e, f"{entry.name} takes {_entry_count(entry)}, got {len(args)}", "arity")
                 return _const(None)
             helper = "_fn_" + qualified.lower().replace(".", "_")
             self.add_helper(("function", helper, qualified.lower()))
@@ -989,7 +1000,8 @@ class _Generator:
         return _call("_Tagged", _const(e.tag), self.expr(e.value))
 
     def e_Pair(self, e: A.Pair):
-        self.error(e, "'key: value' belongs in a map literal {...} or Collection(...)")
+        self.error(e, "'key: value' belongs in a map literal {...} or Collection(...)",
+                   "misplaced-pair")
         return _const(None)
 
 

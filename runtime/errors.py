@@ -11,6 +11,8 @@ numbers are the script's.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 class DelugeError(Exception):
     """A runtime error of the script. `line` is 0 until the run knows it."""
@@ -52,11 +54,24 @@ class LimitExceeded(BaseException):
         return {"line": self.line, "message": self.message, "limit": self.limit}
 
 
+class Problem(NamedTuple):
+    """One thing wrong with a script before it runs: where, what, and a code naming its kind
+    (`syntax`, `unknown-function`, `arity`, `undefined-variable`, `break-outside-loop`, ...)."""
+
+    line: int
+    column: int
+    message: str
+    code: str
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "message": self.message,
+                "code": self.code}
+
+
 class StaticErrors(Exception):
     """Everything wrong with a script that can be told before it runs, reported together."""
 
-    def __init__(self, errors: list[tuple[int, int, str]], filename: str = "<script>",
-                 source: str = ""):
+    def __init__(self, errors: list[Problem], filename: str = "<script>", source: str = ""):
         self.errors = sorted(errors)
         self.filename = filename
         self.source_lines = source.split("\n")
@@ -64,19 +79,19 @@ class StaticErrors(Exception):
 
     @property
     def line(self) -> int:
-        return self.errors[0][0]
+        return self.errors[0].line
 
     @property
     def column(self) -> int:
-        return self.errors[0][1]
+        return self.errors[0].column
 
     @property
     def message(self) -> str:
-        return self.errors[0][2]
+        return self.errors[0].message
 
     def render(self) -> str:
         out = []
-        for line, column, message in self.errors:
+        for line, column, message, _code in self.errors:
             out.append(f"{self.filename}:{line}:{column}: {message}")
             if 0 < line <= len(self.source_lines) and self.source_lines[line - 1].strip():
                 text = self.source_lines[line - 1].expandtabs(4)
@@ -85,6 +100,4 @@ class StaticErrors(Exception):
         return "\n".join(out)
 
     def to_dict(self) -> dict:
-        line, column, message = self.errors[0]
-        return {"line": line, "column": column, "message": message,
-                "all": [{"line": l, "column": c, "message": m} for l, c, m in self.errors]}
+        return dict(self.errors[0].to_dict(), all=[p.to_dict() for p in self.errors])

@@ -13,29 +13,38 @@ from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_he
 
 
 def cmd_check(args) -> int:
+    """Each file is refused for what `sluice run` would refuse it for (runtime.problems: the
+    same parser and static analysis), every error of it listed; --strict adds style warnings."""
     import dsl
+    import runtime
 
     files = script_files(args.paths)
     results = []
     for path in files:
         entry = {"file": str(path), "ok": True}
         try:
-            script = dsl.parse(read_script(path), str(path))
-            if args.strict:
-                warnings = dsl.style_warnings(script)
-                entry["warnings"] = [w.to_dict() for w in warnings]
-                entry["ok"] = not warnings
-                for w in warnings if not args.json else ():
-                    print(f"{path}:{w.span.line}:{w.span.column}: warning: {w.message}")
-        except dsl.DelugeSyntaxError as e:
-            entry.update(ok=False, error=e.to_dict())
-            if not args.json:
-                print(e.render())
+            source = read_script(path)
         except OSError as e:
             entry.update(ok=False, error={"file": str(path), "line": 0, "column": 0,
-                                          "message": f"cannot read: {e.strerror or e}"})
+                                          "message": f"cannot read: {e.strerror or e}",
+                                          "code": "unreadable"})
+            entry["errors"] = [entry["error"]]
             if not args.json:
                 print(f"{path}: cannot read: {e.strerror or e}")
+            results.append(entry)
+            continue
+        problems = runtime.problems(source, str(path))
+        entry["errors"] = [p.to_dict() for p in problems]
+        if problems:
+            entry.update(ok=False, error=dict(problems[0].to_dict(), file=str(path)))
+            if not args.json:
+                print(runtime.StaticErrors(problems, str(path), source).render())
+        elif args.strict:
+            warnings = dsl.style_warnings(dsl.parse(source, str(path)))
+            entry["warnings"] = [w.to_dict() for w in warnings]
+            entry["ok"] = not warnings
+            for w in warnings if not args.json else ():
+                print(f"{path}:{w.span.line}:{w.span.column}: warning: {w.message}")
         results.append(entry)
     failed = sum(1 for r in results if not r["ok"])
     if args.json:
@@ -269,8 +278,11 @@ def add_parser(sub, name: str) -> None:
 
 def _check_parser(sub) -> None:
     check = sub.add_parser("check", help=command_help("check"),
-                           description="Parse each script and report the first syntax error "
-                                       "of each file as file:line:col: message.")
+                           description="Report every error that would keep each script from "
+                                       "running (syntax errors, unknown functions, wrong "
+                                       "numbers of arguments, 'break' outside a loop, "
+                                       "undefined variables...) as file:line:col: message, "
+                                       "without running anything.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .dg file or a folder of them")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("--strict", action="store_true",

@@ -13,7 +13,7 @@ A bindings file is TOML (default `scripts/events.toml`), one `[[binding]]` table
     name = "summarize campaigns"       # optional, for run history
 
 `Bindings.load(path)` reads and checks the file; `matching(event)` gives the bindings an event
-runs, in file order; `check()` parses and compiles every bound script.
+runs, in file order; `check()` finds what would keep a bound script from running.
 """
 
 from __future__ import annotations
@@ -88,19 +88,22 @@ class Bindings:
         return [b for b in self.bindings if b.matches(event)]
 
     def check(self) -> list[str]:
-        """Every problem of the bound scripts (missing, unreadable, syntax or static errors)."""
+        """Every problem of the bound scripts: missing, unreadable, or each error that would
+        keep one from running (runtime.problems, what `sluice check` reports)."""
         problems = []
-        engine = runtime.Runtime()
         for b in self.bindings:
             try:
-                engine.compile(b.source(), str(b.script))
+                source = b.source()
             except FileNotFoundError:
                 problems.append(f"{b.name}: the script {b.script} does not exist")
+                continue
             except OSError as e:
                 problems.append(f"{b.name}: cannot read {b.script}: {e.strerror}")
-            except Exception as e:  # a syntax error or static errors: render them
-                render = getattr(e, "render", None)
-                problems.append(f"{b.name}: {render() if render else e}")
+                continue
+            found = runtime.problems(source, str(b.script))
+            if found:
+                rendered = runtime.StaticErrors(found, str(b.script), source).render()
+                problems.append(f"{b.name}: {rendered}")
         return problems
 
 

@@ -44,8 +44,46 @@ def test_check_json(sluice, tmp_path):
     assert report["checked"] == 1 and report["failed"] == 1
     (entry,) = report["files"]
     assert entry["ok"] is False
-    assert entry["error"] == {"file": str(bad), "line": 1, "column": 6, "end_line": 1,
-                              "end_column": 7, "message": "text started on line 1 is never closed"}
+    assert entry["error"] == {"file": str(bad), "line": 1, "column": 6, "code": "syntax",
+                              "message": "text started on line 1 is never closed"}
+    assert entry["errors"] == [{"line": 1, "column": 6, "code": "syntax",
+                                "message": "text started on line 1 is never closed"}]
+
+
+def test_check_reports_what_run_refuses_every_error_of_it(sluice, tmp_path):
+    path = write(tmp_path, "s.dg", "x = foo(1);\nbreak;\nint f(int a) { return b; }\n"
+                                   "y = f(1, 2);\n")
+    result = sluice("check", path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [l for l in lines if l.startswith(str(path))] == [
+        f"{path}:1:5: Unknown function 'foo' (did you mean 'floor'?)",
+        f"{path}:2:1: 'break' outside a loop",
+        f"{path}:3:23: Variable 'b' is not defined in function 'f'",
+        f"{path}:4:5: function 'f' takes 1 argument, got 2"]
+    assert "    x = foo(1);\n        ^" in result.stdout
+    run = sluice("run", path)
+    assert run.returncode == 1
+    assert [l for l in run.stderr.splitlines() if l.startswith(str(path))] == \
+        [l for l in lines if l.startswith(str(path))]
+    report = json.loads(sluice("check", "--json", path).stdout)
+    assert [(e["line"], e["column"], e["code"]) for e in report["files"][0]["errors"]] == [
+        (1, 5, "unknown-function"), (2, 1, "break-outside-loop"), (3, 23, "undefined-variable"),
+        (4, 5, "arity")]
+    assert report["failed"] == 1
+
+
+def test_check_goes_past_the_first_syntax_error(sluice, tmp_path):
+    path = write(tmp_path, "b.dg", "x = 5\ny = x +;\nz = bar(x);\n")
+    result = sluice("check", "--json", path)
+    assert result.returncode == 1
+    errors = json.loads(result.stdout)["files"][0]["errors"]
+    assert [(e["line"], e["code"], e["message"]) for e in errors] == [
+        (1, "syntax", "missing ';' at the end of the statement"),
+        (2, "syntax", "expected a value after '+'")]
+    fixed = write(tmp_path, "c.dg", "x = 5\ny = bar(x);\n")
+    errors = json.loads(sluice("check", "--json", fixed).stdout)["files"][0]["errors"]
+    assert [(e["line"], e["code"]) for e in errors] == [(1, "syntax"), (2, "unknown-function")]
 
 
 def test_check_usage_errors_exit_2(sluice, tmp_path):
