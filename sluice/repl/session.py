@@ -20,7 +20,7 @@ Enter runs an entry once it is complete (an open { or ( asks for more lines).
 Variables and functions stay from one entry to the next.
   :help                 this text
   :vars                 the variables and functions so far
-  :reset                forget them all
+  :reset                forget them all, and set the limits back to the session's first
   :load FILE            run a .dg file here (its functions and variables stay)
   :connections          the connections scripts can name (connection: "...")
   :limits [NAME=VALUE]  show or change the limits of each entry (0 lifts one)
@@ -61,6 +61,7 @@ class Session:
         self.runtime = runtime.Runtime()
         self.services = services or runtime.Services.standard()
         self.limits = limits or runtime.Limits()
+        self.first_limits = self.limits  # what :reset goes back to
         self.variables: dict = {}
         self.functions: dict[str, A.FunctionDef] = {}
         self._connections = connections  # a callable giving link names, for completion
@@ -124,9 +125,9 @@ class Session:
         try:
             return dsl.parse(text, "<repl>"), False
         except DelugeSyntaxError as first:
-            if text.rstrip().endswith((";", "}")):
+            if text.rstrip().endswith(";"):
                 raise
-            try:
+            try:  # a statement complete but for its final ';' runs, whatever it ends with
                 return dsl.parse(text + "\n;", "<repl>"), False
             except DelugeSyntaxError:
                 raise first from None
@@ -145,7 +146,10 @@ class Session:
         if word == ":reset":
             self.variables.clear()
             self.functions.clear()
-            return Outcome(message="all variables and functions forgotten")
+            changed = self.limits.as_dict() != self.first_limits.as_dict()
+            self.limits = self.first_limits
+            return Outcome(message="all variables and functions forgotten" +
+                           ("; limits back to " + self._describe_limits() if changed else ""))
         if word == ":load":
             return self._load(rest)
         if word == ":connections":
@@ -217,8 +221,11 @@ class Session:
                 self.limits = runtime.Limits.parse(rest.split(), self.limits)
             except ValueError as e:
                 return Outcome(error=str(e).replace("--limit", ":limits"))
-        return Outcome(message="  ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                                         for k, v in self.limits.as_dict().items()))
+        return Outcome(message=self._describe_limits())
+
+    def _describe_limits(self) -> str:
+        return "  ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in self.limits.as_dict().items())
 
 
 def _parses(text: str) -> bool:

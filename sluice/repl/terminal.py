@@ -40,12 +40,13 @@ def _emit(outcome: Outcome, write) -> None:
 
 
 def _read_eval_print(session: Session, stream, out) -> int:
-    """No terminal: entries from `stream`, each ending when it is complete."""
+    """No terminal: entries from `stream`, each ending when it is complete. Exit code 1 when an
+    entry failed (as `python - < file` would), 0 otherwise; a failed entry stops nothing."""
 
     def write(text):
         print(text, file=out, flush=True)
 
-    pending = ""
+    pending, failed = "", False
     for line in stream:
         pending += line
         if session.needs_more(pending):
@@ -54,14 +55,17 @@ def _read_eval_print(session: Session, stream, out) -> int:
             outcome = session.execute(pending, on_info=write)
         except KeyboardInterrupt:
             write("interrupted")
-            outcome = Outcome()
+            outcome = Outcome(error="interrupted")
         pending = ""
         _emit(outcome, write)
+        failed = failed or outcome.error is not None
         if outcome.quit:
-            return 0
+            return 1 if failed else 0
     if pending.strip():
-        _emit(session.execute(pending, on_info=write), write)
-    return 0
+        outcome = session.execute(pending, on_info=write)
+        _emit(outcome, write)
+        failed = failed or outcome.error is not None
+    return 1 if failed else 0
 
 
 def _prompt_loop(session: Session, history_file: Path | None) -> int:

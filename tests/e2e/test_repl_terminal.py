@@ -81,3 +81,16 @@ def test_errors_keep_the_session(repl):
     repl.sendline(":vars")
     repl.expect("no variables or functions yet")
     repl.expect(PROMPT)
+
+
+def test_the_readme_s_first_line_without_its_semicolon(repl):
+    repl.sendline('names = {"ann", "bo"}')
+    repl.expect(PROMPT)
+    repl.sendline("names.size() * 10")
+    repl.expect("20")
+    repl.expect(PROMPT)
+    repl.sendline("x = {}")
+    repl.expect(PROMPT)
+    repl.sendline("x.isEmpty()")
+    repl.expect("true")
+    repl.expect(PROMPT)

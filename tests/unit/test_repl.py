@@ -92,3 +92,32 @@ def test_the_lexer_colours_deluge():
     assert Comment.Single in kinds and Keyword in kinds and String.Escape in kinds
     assert (Name.Builtin, "invokeurl") in tokens
     assert (Name.Attribute, "url") in tokens
+
+
+def test_an_entry_complete_but_for_its_final_semicolon_runs():
+    s = Session()
+    assert s.execute('names = {"ann", "bo"}').error is None
+    assert s.execute("names.size()").value == "2"
+    assert s.execute("x = {}").error is None and s.execute("x").value == "{}"
+    assert s.execute('y = {"a": 1}').error is None and s.execute("y").value == '{"a":1}'
+    assert s.execute("info {1,2}").info == ["1,2"]
+    assert s.execute("return {1}").value == "1"
+    assert not s.needs_more('names = {"ann", "bo"}')
+
+
+def test_a_failed_entry_breaks_no_later_one():
+    s = Session()
+    assert s.execute("y = foo(;").error
+    assert s.execute("z = nothere(1)").error
+    assert s.execute("a = 3").error is None
+    assert s.execute("a + 1").value == "4"
+
+
+def test_reset_also_sets_the_limits_back():
+    s = Session(limits=runtime.Limits(time=9))
+    s.execute(":limits statements=7")
+    message = s.execute(":reset").message
+    assert "limits back to statements=200000" in message and "time=9" in message
+    assert s.limits.statements == 200_000 and s.limits.time == 9
+    assert s.execute("for each i in {1,2,3,4,5,6,7,8} { y = i; }").error is None
+    assert s.execute(":reset").message == "all variables and functions forgotten"
