@@ -14,10 +14,10 @@ sluice package plugs in the real ones, tests plug in fakes that record calls.
 
 from . import methods  # noqa: F401  (registers the built-in functions and methods)
 from .check import problems
-from .errors import DelugeError, LimitExceeded, Problem, StaticErrors
+from .errors import DelugeError, LimitExceeded, MissingArgument, Problem, StaticErrors
 from .limits import Limits
 from .run import Result, RunContext, Runtime, run
 from .services import Services
 
-__all__ = ["DelugeError", "LimitExceeded", "Limits", "Problem", "Result", "RunContext",
-           "Runtime", "Services", "StaticErrors", "problems", "run"]
+__all__ = ["DelugeError", "LimitExceeded", "Limits", "MissingArgument", "Problem", "Result",
+           "RunContext", "Runtime", "Services", "StaticErrors", "problems", "run"]

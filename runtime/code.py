@@ -27,6 +27,8 @@ CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, N
 
 
 _stamp: str | None = None
+# What a script gives when it ends without `return value` (Result.returned is then False).
+NO_RETURN = type("NoReturn", (), {"__repr__": lambda self: "NO_RETURN"})()
 
 
 def _compiler_stamp() -> str:
@@ -122,7 +124,9 @@ def base_helpers() -> dict:
         _neg=rt.neg, _not=rt.not_, _cond=rt.cond, _iterate=rt.iterate,
         _map_literal=rt.map_literal, _get_field=rt.get_field, _set_field=rt.set_field,
         _caught=rt.caught, _thrown=rt.thrown, _check_return=rt.check_return,
-        _check_param=rt.check_param, _Collection=Collection, _TypedList=TypedList,
+        _check_param=rt.check_param, _entry_arg=rt.entry_arg, _NO_RETURN=NO_RETURN,
+        _Collection=Collection,
+        _TypedList=TypedList,
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,

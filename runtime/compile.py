@@ -252,11 +252,14 @@ class _Generator:
             entry = _call("__body")
         else:
             first = script.functions[0]
-            args = [self.checked_arg(_call(_attr(_name("A"), "get"), _const(p.name)), first, p)
+            args = [self.checked_arg(_at(_call("_entry_arg", _name("A"), _const(p.name),
+                                               _const(first.name)), first), first, p)
                     for p in first.params]
             if first.name not in self.leaves:
                 args.append(_const(1))
             entry = _call(f"f_{first.name}", *args)
+            if first.return_type == "void":  # it gives nothing, not null
+                entry = py.BoolOp(op=py.Or(), values=[entry, _name("_NO_RETURN")])
         run_body.append(py.Try(
             body=[py.Return(value=entry)], handlers=[], orelse=[],
             finalbody=[py.Assign(targets=[_attr_store(_name("R"), "statements")],
@@ -282,7 +285,7 @@ class _Generator:
                                 value=py.Subscript(value=_name("A"), slice=_const(name),
                                                    ctx=py.Load()))],
                 orelse=[]))
-        body = prologue + self.block(items) + [py.Return(value=_const(None))]
+        body = prologue + self.block(items) + [py.Return(value=_name("_NO_RETURN"))]
         if self.repl:  # hand the variables back, however the body ends
             export = py.Expr(value=_call(_attr(_name("R"), "export"), _call("_locals")))
             body = [py.Try(body=body, handlers=[], orelse=[], finalbody=[export])]
@@ -456,8 +459,9 @@ class _Generator:
 
     def s_Return(self, s: A.Return):
         scope = self.scope
-        if s.value is None:
-            return py.Return(value=_const(None))
+        if s.value is None:  # `return;`: a function gives null, the script nothing
+            return py.Return(value=_const(None) if scope.kind == "function"
+                             else _name("_NO_RETURN"))
         value = self.expr(s.value)
         if scope.kind == "function":
             if scope.return_type == "void":

@@ -34,6 +34,16 @@ class DelugeError(Exception):
         return {"line": self.line, "message": self.message}
 
 
+class MissingArgument(DelugeError):
+    """The function a run starts with has a parameter that no argument fills. The host says
+    how to give one (`sluice run` names --arg)."""
+
+    def __init__(self, parameter: str, function: str):
+        super().__init__(f"parameter '{parameter}' has no value")
+        self.parameter = parameter
+        self.function = function
+
+
 class LimitExceeded(BaseException):
     """A run went past one of its limits. Not an Exception: `catch` in a script cannot stop it."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from .errors import DelugeError
+from .errors import DelugeError, MissingArgument
 from .limits import check_text
 from .values import (MAX_NUMBER, MIN_NUMBER, Collection, ErrorValue, TypedList, check_decimal,
                      compare, concat_text, equal, is_list, is_map, number_overflow, to_text,
@@ -323,6 +323,14 @@ def check_return(value, kind: str, function: str):
         return value
     raise DelugeError(f"function '{function}' must return {kind.upper()}, "
                       f"returned {type_name(value)}")
+
+
+def entry_arg(args: dict, param: str, function: str):
+    """The argument of a parameter of the function a run starts with: it must be given (null
+    is a value; no argument at all is an error naming the parameter)."""
+    if param not in args:
+        raise MissingArgument(param, function)
+    return args[param]
 
 
 def check_param(value, kind: str, function: str, param: str):

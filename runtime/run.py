@@ -11,7 +11,7 @@ import sys
 import time
 from collections import OrderedDict
 
-from .code import CATCHABLE, FILENAME_PREFIX, Compiled, _tb_line, source_key
+from .code import CATCHABLE, FILENAME_PREFIX, NO_RETURN, Compiled, _tb_line, source_key
 from .errors import DelugeError, LimitExceeded, StaticErrors
 from .limits import Limits, current_run
 from .rt import python_error_message
@@ -26,11 +26,14 @@ class Result:
     from its tasks for whoever runs it (not the script's output: "mail went to the outbox")."""
 
     __slots__ = ("value", "info", "error", "statements", "duration", "notes", "variables",
-                 "form")
+                 "form", "returned")
 
     def __init__(self, value=None, info=None, error=None, statements=0, duration=0.0,
-                 notes=None, variables=None, form=None):
+                 notes=None, variables=None, form=None, returned=True):
         self.value = value
+        # False when the script ended without `return value` (or its function is void): a
+        # host then shows nothing, where a returned null shows as null
+        self.returned = returned
         self.info = info if info is not None else []
         self.error = error
         self.statements = statements
@@ -291,11 +294,14 @@ class Runtime:
             error = LimitExceeded("memory", "Out of memory")
         finally:
             current_run.reset(token)
+        returned = value is not NO_RETURN
+        if not returned:
+            value = None
         if error is not None and 0 < error.line <= len(compiled.source_lines):
             error.statement = compiled.source_lines[error.line - 1].strip()
         return Result(value if error is None else None, context.info_lines, error,
                       context.statements, time.monotonic() - started, context.notes,
-                      context.variables, context.form)
+                      context.variables, context.form, returned and error is None)
 
 
 def _compile_error(e: Exception) -> bool:

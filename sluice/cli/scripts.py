@@ -181,11 +181,13 @@ def cmd_run(args) -> int:
             print(error.render(), file=sys.stderr)
         else:
             statement = getattr(error, "statement", "")
-            print(f"{path}: {error.render()}" + (f"\n    {statement}" if statement else ""),
+            hint = f": pass --arg {error.parameter}=..." \
+                if isinstance(error, runtime.MissingArgument) else ""
+            print(f"{path}: {error.render()}{hint}" + (f"\n    {statement}" if statement else ""),
                   file=sys.stderr)
         return EXIT_FAILED
-    if result.value is not None:
-        print(to_text(result.value))
+    if result.returned:  # a returned null shows, as Zoho's "Output: null" does
+        print("null" if result.value is None else to_text(result.value))
     return EXIT_OK
 
 

@@ -42,6 +42,25 @@ def test_run_a_function_file_with_its_parameters(sluice):
     assert result.stdout == '{"country":"de","kilos":7.0,"price":12.65}\n'
 
 
+def test_a_parameter_without_an_argument_is_named_with_the_way_to_give_it(sluice):
+    result = sluice("run", ROOT / "scripts/lead_followup.dg", "--crm", "local")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "lead_followup.dg: Error at line 2: parameter 'leadId' has no value: "
+        "pass --arg leadId=...")
+    assert "found NULL" not in result.stderr and result.stdout == ""
+
+
+def test_a_returned_null_prints_null_and_no_return_prints_nothing(sluice, tmp_path):
+    assert sluice("run", script(tmp_path, "return null;\n")).stdout == "null\n"
+    assert sluice("run", script(tmp_path, 'm = {"a": 1};\nreturn m.get("b");\n')).stdout == \
+        "null\n"
+    assert sluice("run", script(tmp_path, "string f() { return null; }\n")).stdout == "null\n"
+    assert sluice("run", script(tmp_path, "info 1;\n")).stdout == "1\n"
+    assert sluice("run", script(tmp_path, "void f() { info 2; }\n")).stdout == "2\n"
+    assert sluice("run", script(tmp_path, "if (true) { return; }\ninfo 3;\n")).stdout == ""
+
+
 def test_run_json(sluice, tmp_path):
     path = script(tmp_path, 'info "hi";\nreturn {"d": \'01-Jan-2024\', "n": 1.5};\n')
     report = json.loads(sluice("run", path, "--json").stdout)

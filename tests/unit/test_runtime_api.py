@@ -85,3 +85,26 @@ def test_limits_parse_and_validate():
         except ValueError:
             continue
         raise AssertionError(f"{bad} accepted")
+
+
+def test_returned_tells_a_returned_null_from_no_return():
+    import runtime
+
+    assert runtime.run("return null;").returned is True
+    assert runtime.run("info 1;").returned is False
+    assert runtime.run("void f() { info 1; }").returned is False
+    assert runtime.run("int f() { return 1; }").value == 1
+    nothing = runtime.run("if (true) { return; }")
+    assert nothing.returned is False and nothing.value is None
+    assert runtime.run("x = 1 / 0;").returned is False
+
+
+def test_a_missing_argument_of_the_first_function_is_an_error_naming_it():
+    import runtime
+
+    result = runtime.run("\nint twice(int n) { return n * 2; }")
+    assert isinstance(result.error, runtime.MissingArgument)
+    assert result.error.parameter == "n" and result.error.line == 2
+    assert result.error.message == "parameter 'n' has no value"
+    assert runtime.run("int twice(int n) { return n * 2; }", {"n": 4}).value == 8
+    assert runtime.run("string f(string s) { return s; }", {"s": None}).ok  # null is a value
