@@ -69,13 +69,14 @@ def cmd_trigger(args) -> int:
     reports, failed = [], 0
     try:
         for run_id in store.submit(args.event, matched, payload):
-            run = store.claim(worker, run_id=run_id)
-            status, value, info, error, notes, statements = executor.execute(run)
-            store.finish(run.id, worker, status, value=value, info=info, error=error,
-                         notes=notes, statements=statements)
-            finished = store.get(run.id)
+            run = store.claim(worker, run_id=run_id)  # None: it failed before it could start
+            if run is not None:
+                status, value, info, error, notes, statements = executor.execute(run)
+                store.finish(run.id, worker, status, value=value, info=info, error=error,
+                             notes=notes, statements=statements)
+            finished = store.get(run_id)
             reports.append(finished.to_dict())
-            failed += status != DONE
+            failed += finished.status != DONE
             if not args.json:
                 _print_run(finished)
     finally:
@@ -158,11 +159,32 @@ def cmd_runs_list(args) -> int:
         return EXIT_OK
     from connections.model import iso_time
 
-    for r in runs:
-        took = f"{r.duration_ms:.1f} ms" if r.duration_ms is not None else "-"
-        print(f"{r.id}  {iso_time(r.created_at)}  {r.status:<7} {took:>10}  {r.event}  "
-              f"{r.binding}")
+    rows = [(r.id, iso_time(r.created_at), r.status,
+             f"{r.duration_ms:.1f} ms" if r.duration_ms is not None else "-", r.event, r.binding,
+             _result_of(r)) for r in runs]
+    widths = [max(len(row[i]) for row in rows + [RUNS_HEADER]) for i in range(6)]
+    for row in [RUNS_HEADER] + rows:
+        print("  ".join(cell.rjust(w) if i == 3 else cell.ljust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths))) + "  " + row[6])
     return EXIT_OK
+
+
+RUNS_HEADER = ("ID", "CREATED", "STATUS", "TOOK", "EVENT", "BINDING", "RESULT")
+RESULT_WIDTH = 50
+
+
+def _result_of(run) -> str:
+    """A run's return value or error, on one line and shortened, for `sluice runs list`."""
+    if run.status == "failed":
+        text = run.error or "failed"
+    elif run.status == "done":
+        from runtime.values import from_plain, to_text
+
+        text = "null" if run.value is None else to_text(from_plain(run.value))
+    else:
+        text = "-"
+    text = " ".join(text.split())
+    return text if len(text) <= RESULT_WIDTH else text[:RESULT_WIDTH - 3] + "..."
 
 
 def cmd_runs_show(args) -> int:
@@ -261,7 +283,7 @@ def _runs_parser(sub) -> None:
                           description="Every run of a bound script: event, script, times, "
                                       "status, return value, info lines, error.")
     rs = runs.add_subparsers(dest="action", metavar="ACTION")
-    p = rs.add_parser("list", help="the latest runs")
+    p = rs.add_parser("list", help="the latest runs, with their return value or error")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--status", choices=["queued", "running", "done", "failed"])
     p.add_argument("--event", metavar="NAME")

@@ -6,7 +6,9 @@ A bindings file is TOML (default `scripts/events.toml`), one `[[binding]]` table
     event = "campaign.sent"            # an event name, or a pattern: "lead.*", "*"
     script = "campaign_summary.dg"     # relative to the bindings file
     arguments = { campaignId = "id" }  # optional: argument <- payload path ("a.b.0.c");
-                                       # without it the payload's keys are the arguments
+                                       # without it the payload's keys are the arguments;
+                                       # a path the payload lacks fails the run, saying so,
+                                       # unless it ends in '?' (then the argument is null)
     limits = { statements = 5000, time = 30 }   # optional, as `sluice run --limit`
     connections = ["mailchimp"]        # optional: the only connections the script may use
                                        # (absent: any; [] : none)
@@ -52,7 +54,18 @@ class Binding:
         """The script's arguments: the payload's keys, or the paths `arguments` names."""
         if not self.arguments:
             return dict(payload)
-        return {name: _at_path(payload, path) for name, path in self.arguments.items()}
+        return {name: _at_path(payload, path.removesuffix("?"))
+                for name, path in self.arguments.items()}
+
+    def missing_argument(self, payload: dict) -> str | None:
+        """Why this binding cannot run with `payload`: a path of `arguments` that the payload
+        does not have (a JSON null there is a value; a path ending in '?' may be missing),
+        named with the binding and the parameter; None when every path is there."""
+        for name, path in self.arguments.items():
+            if not path.endswith("?") and _at_path(payload, path, _ABSENT) is _ABSENT:
+                return (f"binding '{self.name}': parameter '{name}' has no value: the payload "
+                        f"has nothing at '{path}'")
+        return None
 
     def source(self) -> str:
         return self.script.read_text(encoding="utf-8-sig")
@@ -143,15 +156,18 @@ def _binding(path: Path, number: int, entry) -> Binding:
                    connections=tuple(connections) if connections is not None else None)
 
 
-def _at_path(payload, path: str):
+_ABSENT = object()
+
+
+def _at_path(payload, path: str, absent=None):
     value = payload
     for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
+        if isinstance(value, dict) and part in value:
+            value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            return None
+            return absent
     return value
 
 

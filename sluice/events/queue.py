@@ -173,14 +173,15 @@ class RunStore:
         now = time.time()
         rows = []
         for b in bindings:
+            missing = b.missing_argument(payload)  # such a run fails at once, saying why
             rows.append((new_run_id(), event, b.name, str(b.script),
                          json.dumps(b.arguments_from(payload)), json.dumps(_limits(b.limits)),
                          json.dumps(list(b.connections)) if b.connections is not None else None,
-                         QUEUED, now))
+                         FAILED if missing else QUEUED, now, missing, now if missing else None))
         with self._transaction() as db:
             db.executemany("INSERT INTO runs (id, event, binding, script, arguments, limits, "
-                           "connections, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           rows)
+                           "connections, status, created_at, error, finished_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return [r[0] for r in rows]
 
     def claim(self, worker: str, lease: float = 300.0, run_id: str | None = None) -> Run | None:

@@ -80,3 +80,47 @@ def test_an_event_script_uses_the_crm_backend_chosen_with_sluice_crm(sluice, tmp
     done = sluice("trigger", "lead.seen", "--payload", payload, "--bindings", bindings, "--json")
     (run,) = json.loads(done.stdout)
     assert run["status"] == "done" and run["return"] is True
+
+
+def test_a_payload_without_a_path_fails_that_run_naming_binding_parameter_and_path(sluice,
+                                                                                  tmp_path):
+    write(tmp_path, "greet.dg", 'string greet(string name, string tag) {\n'
+                                '    return name + " " + ifnull(tag, "-");\n}\n')
+    write(tmp_path, "hello.dg", 'return "hello";\n')
+    bindings = write(tmp_path, "events.toml",
+                     '[[binding]]\nname = "greet leads"\nevent = "lead.created"\n'
+                     'script = "greet.dg"\narguments = { name = "data.name", tag = "data.tags.0?" }\n'
+                     '[[binding]]\nevent = "lead.*"\nscript = "hello.dg"\n')
+    missing = sluice("trigger", "lead.created", "--payload", "-", "--bindings", bindings,
+                     input='{"data": {"tags": ["vip"]}}')
+    assert missing.returncode == 1
+    assert ("binding 'greet leads': parameter 'name' has no value: the payload has nothing at "
+            "'data.name'") in missing.stdout
+    assert "returned: hello" in missing.stdout  # the other binding still ran
+    optional = sluice("trigger", "lead.created", "--payload", "-", "--bindings", bindings,
+                      input='{"data": {"name": "Ann"}}')
+    assert optional.returncode == 0 and "returned: Ann -" in optional.stdout
+    null = sluice("trigger", "lead.created", "--payload", "-", "--bindings", bindings, "--json",
+                  input='{"data": {"name": null, "tags": []}}')
+    assert null.returncode == 0, null.stdout  # a null is a value
+
+    listed = sluice("runs", "list")
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["ID", "CREATED", "STATUS", "TOOK", "EVENT", "BINDING", "RESULT"]
+    assert any(line.endswith("  Ann -") for line in lines)
+    assert any(line.endswith("  hello") for line in lines)
+    failed = next(line for line in lines if " failed " in line)
+    assert failed.endswith("binding 'greet leads': parameter 'name' has no ...")
+
+
+def test_the_readme_s_events_example_on_a_fresh_home(sluice, tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("$ sluice events check"):]
+    payload = block[block.index("<<'EOF'\n") + 8:block.index("\nEOF\n")]
+    (tmp_path / "order.json").write_text(payload)
+    assert sluice("events", "check", cwd=ROOT).returncode == 0
+    ran = sluice("trigger", "webhook.shop", "--payload", tmp_path / "order.json", cwd=ROOT)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    shown = block[block.index("  returned: "):].splitlines()[0]
+    assert shown in ran.stdout.splitlines()
+    assert "done" in sluice("runs", "list").stdout
