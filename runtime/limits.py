@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import math
 
 from .errors import DelugeError
 
@@ -68,9 +69,15 @@ class Limits:
                 raise ValueError(f"--limit {item}: expected NAME=VALUE with NAME one of "
                                  f"{', '.join(DEFAULTS)}")
             try:
-                value = float(text) if name in ("time", "http_timeout") else int(text)
+                value = float(text)
             except ValueError:
-                raise ValueError(f"--limit {item}: {text!r} is not a number") from None
+                value = math.nan
+            if not math.isfinite(value):
+                raise ValueError(f"--limit {item}: {text!r} is not a number")
+            if name not in ("time", "http_timeout"):  # counts: 5000 or 5000.0, not 5000.5
+                if not value.is_integer():
+                    raise ValueError(f"--limit {item}: {name} is a whole number")
+                value = int(value)
             changes[name] = value
         return (base or cls()).replace(**changes)
 

@@ -99,7 +99,7 @@ class RunContext:
                                               f"{int(self.step_limit):,} statements")
         if time.monotonic() > self.deadline:
             raise LimitExceeded("time", f"Execution took longer than the time limit of "
-                                        f"{self.limits.time:g} seconds")
+                                        f"{amount(self.limits.time, 'second')}")
         return min(self.step_limit, steps + CHECK_EVERY)
 
     def too_deep_call(self, function: str):
@@ -120,8 +120,8 @@ class RunContext:
         n = self.counters.get(name, 0) + 1
         self.counters[name] = n
         if n > self.limits.effective(limit_name):
-            raise LimitExceeded(limit_name, f"More than {getattr(self.limits, limit_name)} "
-                                            f"{name} calls in one run")
+            calls = amount(getattr(self.limits, limit_name), f"{name} call")
+            raise LimitExceeded(limit_name, f"More than {calls} in one run")
         return n
 
     # -- output
@@ -131,7 +131,7 @@ class RunContext:
         self.info_bytes += len(text.encode("utf-8", "replace")) + 1
         if self.info_bytes > self.limits.effective("info_size"):
             raise LimitExceeded("info_size", f"info output exceeded "
-                                             f"{self.limits.info_size:,} bytes")
+                                             f"{amount(self.limits.info_size, 'byte')}")
         self.info_lines.append(text)
         if self.on_info is not None:
             self.on_info(text)
@@ -209,6 +209,12 @@ class RunContext:
         if fn is None:
             raise DelugeError(f"the '{name}' task is not available here")
         return fn(self, dict(entries))
+
+
+def amount(n, unit: str) -> str:
+    """`1 second`, `0.5 seconds`, `2 invokeurl calls`, `1,024 bytes`."""
+    number = f"{int(n):,}" if n == int(n) else f"{n:g}"
+    return f"{number} {unit}" + ("" if n == 1 else "s")
 
 
 def form_field(path: tuple) -> str:

@@ -312,6 +312,7 @@ def cmd_redirect_url(args) -> int:
 
 def cmd_rotate_key(args) -> int:
     from connections import Store
+    from connections.secrets import KEY_ENV
 
     new_key = secret_from_env(args.new_key_env, "new key")
     with Store.open() as store:
@@ -322,8 +323,8 @@ def cmd_rotate_key(args) -> int:
             return EXIT_OK
         kid = store.rotate_key(new_key)
     out(f"every secret is now encrypted with the new key (id {kid})")
-    if args.new_key_env:
-        err(f"now set SLUICE_SECRET_KEY to the value of {args.new_key_env}")
+    if args.new_key_env and os.environ.get(KEY_ENV):  # a key file was rewritten in place
+        err(f"now set {KEY_ENV} to the value of {args.new_key_env}")
     return EXIT_OK
 
 

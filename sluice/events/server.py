@@ -186,7 +186,7 @@ class App:
             body = request.get_data(cache=True)
             if not self.runner_allowed(request, body):
                 return refuse(401, "missing or wrong credentials: send Authorization: Bearer "
-                                   f"<token> or a {SIGNATURE_HEADER} header")
+                                   f"<token> or an {SIGNATURE_HEADER} header")
             if not valid_event_name(name):
                 return refuse(400, f"'{name}' is not an event name")
             try:

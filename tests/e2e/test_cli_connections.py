@@ -224,6 +224,22 @@ def test_rotate_key_keeps_every_connection_working(admin, provider):
     assert "api-key-rotate-1" not in "".join(admin.printed)
 
 
+def test_rotate_key_with_a_new_key_says_to_set_the_variable_only_when_the_key_lives_there(admin):
+    from connections.secrets import generate_key
+
+    new_key = generate_key()
+    admin("add-service", "plain", "--auth", "basic")
+    admin("create", "p", "--service", "plain", "--username", "u", "--password-env", "PW", PW="x")
+    in_file = admin("rotate-key", "--new-key-env", "NEW_KEY", NEW_KEY=new_key)
+    assert "SLUICE_SECRET_KEY" not in in_file.stdout + in_file.stderr
+    assert (admin.home / "secret.key").read_text().strip() == new_key
+    newer = generate_key()
+    in_env = admin("rotate-key", "--new-key-env", "NEW_KEY", NEW_KEY=newer,
+                   SLUICE_SECRET_KEY=new_key)
+    assert "now set SLUICE_SECRET_KEY to the value of NEW_KEY" in in_env.stderr
+    assert "status:            connected" in admin("show", "p", SLUICE_SECRET_KEY=newer).stdout
+
+
 def test_services_redirect_url_and_help(admin):
     found = json.loads(admin("services", "--search", "google", "--json").stdout)
     assert {s["name"] for s in found} >= {"google_drive", "google_calendar", "google_contacts"}

@@ -124,3 +124,17 @@ def test_the_readme_s_events_example_on_a_fresh_home(sluice, tmp_path):
     shown = block[block.index("  returned: "):].splitlines()[0]
     assert shown in ran.stdout.splitlines()
     assert "done" in sluice("runs", "list").stdout
+
+
+def test_binding_limits_take_whole_numbers_written_as_decimals(sluice, tmp_path):
+    write(tmp_path, "loop.dg", 'n = 0;\nfor each i in {1,2,3,4,5,6,7,8,9,10} { n = n + i; }\n'
+                               'return n;\n')
+    bindings = write(tmp_path, "events.toml", '[[binding]]\nevent = "go"\nscript = "loop.dg"\n'
+                     'limits = { statements = 5000.0, time = 30 }\n')
+    assert sluice("events", "check", "--bindings", bindings).returncode == 0
+    ran = sluice("trigger", "go", "--bindings", bindings)
+    assert ran.returncode == 0 and "returned: 55" in ran.stdout
+    write(tmp_path, "half.toml", '[[binding]]\nevent = "go"\nscript = "loop.dg"\n'
+          'limits = { statements = 5000.5 }\n')
+    half = sluice("events", "check", "--bindings", tmp_path / "half.toml")
+    assert half.returncode == 2 and "statements is a whole number" in half.stderr

@@ -125,7 +125,8 @@ def test_the_seed_story_as_an_event(server, provider):
 
 def test_callers_must_prove_who_they_are(server, provider):
     body = json.dumps({"payload": "{}"}).encode()
-    assert server.post("webhook.x", body=body, token=None).status_code == 401
+    refused = server.post("webhook.x", body=body, token=None)
+    assert refused.status_code == 401 and "or an X-Sluice-Signature header" in refused.text
     assert server.post("webhook.x", body=body, token="wrong").status_code == 401
     signature = sign(SIGNING, body)
     signed = {SIGNATURE_HEADER: signature}

@@ -108,3 +108,20 @@ def test_a_missing_argument_of_the_first_function_is_an_error_naming_it():
     assert result.error.message == "parameter 'n' has no value"
     assert runtime.run("int twice(int n) { return n * 2; }", {"n": 4}).value == 8
     assert runtime.run("string f(string s) { return s; }", {"s": None}).ok  # null is a value
+
+
+def test_limit_messages_count_in_the_singular_and_the_plural():
+    import time
+
+    import runtime
+    from runtime.run import RunContext
+
+    for seconds, words in ((1, "1 second"), (2.5, "2.5 seconds")):
+        context = RunContext(runtime.Limits(time=seconds), runtime.Services(), {})
+        context.deadline = time.monotonic() - 1
+        try:
+            context.checkpoint(1)
+        except runtime.LimitExceeded as e:
+            assert e.message == f"Execution took longer than the time limit of {words}"
+        else:
+            raise AssertionError("no limit")
