@@ -109,9 +109,7 @@ class Session:
             outcome.error = _render(result.error, text)
             return outcome
         self.functions = functions
-        if expression:
-            outcome.value = show(result.value)
-        elif result.value is not None:
+        if expression or result.returned:  # `return null;` shows null, as `sluice run` does
             outcome.value = show(result.value)
         return outcome
 

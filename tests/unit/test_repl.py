@@ -102,6 +102,8 @@ def test_an_entry_complete_but_for_its_final_semicolon_runs():
     assert s.execute('y = {"a": 1}').error is None and s.execute("y").value == '{"a":1}'
     assert s.execute("info {1,2}").info == ["1,2"]
     assert s.execute("return {1}").value == "1"
+    assert s.execute("return null;").value == "null"
+    assert s.execute("z = 1;").value is None and s.execute("return;").value is None
     assert not s.needs_more('names = {"ann", "bo"}')
 
 
