@@ -58,7 +58,8 @@ def reconnect_hint(link: str) -> str:
 
 
 def redact(text: str, secrets) -> str:
-    """`text` with every secret value (of 4 characters or more) replaced by '***'."""
-    for value in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    """`text` with every secret value (of 4 characters or more), in any form it may take (plain,
+    URL-encoded, JSON-escaped, base64 as in a Basic header), replaced by '***'."""
+    from .redaction import masker_for
+
+    return masker_for(list(secrets))(text)

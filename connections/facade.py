@@ -196,12 +196,17 @@ class Connections:
                 has_refresh = bool(self.store.secrets(row).get("refresh_token"))
             except SecretKeyError:
                 pass
+        status, last_error = row.status, row.last_error
+        if status.startswith("error") or last_error:
+            # stored masked already; masked again for rows written by an older Sluice
+            mask = self.store.masker(row.link_name)
+            status, last_error = mask(status), last_error and mask(last_error)
         return ConnectionInfo(
             link_name=row.link_name, display_name=row.display_name, service=row.service,
-            auth=auth, status=row.status, scopes=row.scopes, params=row.params,
+            auth=auth, status=status, scopes=row.scopes, params=row.params,
             created_at=row.created_at, updated_at=row.updated_at,
             last_used_at=row.last_used_at, expires_at=row.expires_at,
-            last_error=row.last_error, has_refresh_token=has_refresh, client_id=row.client_id)
+            last_error=last_error, has_refresh_token=has_refresh, client_id=row.client_id)
 
     def snippet(self, link: str) -> str:
         """The invokeurl code a script uses with this connection, as Zoho shows it."""
@@ -266,11 +271,16 @@ class Connections:
                        client=self._client(row, service, secrets), scopes=row.scopes)
 
     def _secrets(self, row: ConnectionRow) -> dict:
+        from .secrets import DamagedSecrets
+
         try:
             return self.store.secrets(row)
         except SecretKeyError as e:
-            self.store.update(row.link_name, status="error: its secrets cannot be decrypted",
-                              last_error=str(e))
+            if isinstance(e, DamagedSecrets):
+                # the row's own blob is bad; a wrong or stale key is this process's problem,
+                # and must not mark a connection that works for everyone else
+                self.store.update(row.link_name, status="error: its secrets cannot be decrypted",
+                                  last_error=str(e))
             raise SecretKeyError(f"connection {row.link_name}: {e}", link=row.link_name) from None
 
     # ------------------------------------------------------------------ using a connection

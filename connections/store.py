@@ -26,8 +26,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import SecretKeyError, StoreError
+from .redaction import masker_for
 from .localdb import ThreadConnections
-from .secrets import KeyRing, KeySource, generate_key, key_from_text, key_id
+from .secrets import (DamagedSecrets, KeyRing, KeySource, UnknownKey, generate_key, key_from_text,
+                      key_id)
 
 DB_FILE = "sluice.db"
 HOME_ENV = "SLUICE_HOME"
@@ -80,6 +82,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables with a sealed `secrets` column, and the column naming their rows.
 SEALED_TABLES = (("services", "name"), ("connections", "link_name"), ("settings", "name"))
+
+# Columns of free text, which may quote what a provider said: masked before they are stored.
+_TEXTS = ("status", "last_error")
 
 # Columns a caller may change with update(); the others are the store's own business.
 _EDITABLE = {"display_name", "client_id", "scopes", "params", "status", "last_error", "token_type",
@@ -167,6 +172,9 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot make the folder {self.path.parent}: {e.strerror}") from None
         self._migrate()
+        self._keyring: KeyRing | None = None
+        self._key_problem: str | None = None
+        self._key_guard = threading.RLock()
         self._keyring, self._key_problem = self._load_keys()
 
     @classmethod
@@ -249,28 +257,53 @@ class Store:
                 key = self._keys.load(create=True)
                 with self._transaction() as db:
                     db.execute("INSERT OR IGNORE INTO meta VALUES ('key_id', ?)", (key_id(key),))
-                self._keys.discard_pending()
-                return self._check_key(key)
-            key = self._keys.load(create=False)
+            return self._ring_for(self._stored_key_id()), None
         except SecretKeyError as e:
             return None, str(e)
-        return self._check_key(key)
 
-    def _check_key(self, key: bytes) -> tuple[KeyRing | None, str | None]:
-        expected = self._read("SELECT value FROM meta WHERE key = 'key_id'")[0][0]
-        if key_id(key) == expected:
-            self._keys.discard_pending()
-            return KeyRing(key), None
-        pending = self._keys.load_pending()
-        if pending is not None and key_id(pending) == expected:
-            # A rotation committed its transaction but died before replacing the key file.
-            self._keys.commit_pending()
-            return KeyRing(pending), None
-        return None, (f"the secret key from {self._keys.describe()} (id {key_id(key)}) is not "
-                      f"the one this store's secrets were encrypted with (id {expected}): use "
-                      "the original key, or run `sluice connections rotate-key "
-                      "--discard-unreadable` to start over with this one (every connection "
-                      "will need connecting again)")
+    def _stored_key_id(self, db: sqlite3.Connection | None = None) -> str:
+        if db is not None:
+            return db.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()[0]
+        return self._read("SELECT value FROM meta WHERE key = 'key_id'")[0][0]
+
+    def _ring_for(self, expected: str) -> KeyRing:
+        """A ring whose current key is the one the store names (`expected`). The ring in hand
+        when it has that key; else the key files are read again (a rotation by another
+        process), keeping the keys already known, so blobs sealed before still open."""
+        ring = self._keyring
+        if ring is not None and ring.current_id == expected:
+            return ring
+        with self._key_guard:
+            known = list(self._keyring.keys) if self._keyring is not None else []
+            problem = None
+            for attempt in range(5):  # a rotation moves its files between our reads
+                try:
+                    known += self._keys.load_all()
+                except SecretKeyError as e:
+                    problem = str(e)
+                found = next((k for k in known if key_id(k) == expected), None)
+                if found is not None:
+                    self._keys.finish_rotation(expected)
+                    self._keyring = KeyRing(*known, current=expected)
+                    self._key_problem = None
+                    return self._keyring
+                time.sleep(0.02 * (attempt + 1))
+            if problem is None:
+                problem = self._mismatch(known[0] if known else None, expected)
+            self._key_problem = problem
+            raise SecretKeyError(problem)
+
+    def _mismatch(self, key: bytes | None, expected: str) -> str:
+        have = f" (id {key_id(key)})" if key is not None else ""
+        if self._keyring is not None and self._keys.from_environment:
+            return (f"the store's key was rotated (the new key has id {expected}), and the key "
+                    f"from ${self._keys.describe().lstrip('$')}{have} is the old one: set "
+                    "SLUICE_SECRET_KEY to the new key and restart; nothing was saved")
+        return (f"the secret key from {self._keys.describe()}{have} is not "
+                f"the one this store's secrets were encrypted with (id {expected}): use "
+                "the original key, or run `sluice connections rotate-key "
+                "--discard-unreadable` to start over with this one (every connection "
+                "will need connecting again)")
 
     @property
     def key_problem(self) -> str | None:
@@ -281,17 +314,25 @@ class Store:
             raise SecretKeyError(self._key_problem or "no secret key")
         return self._keyring
 
-    def seal(self, secrets: dict, where: str) -> bytes:
-        return self._ring().seal(secrets, where)
+    def _seal(self, db: sqlite3.Connection, secrets: dict, where: str) -> bytes:
+        """Seal inside the write transaction that stores the blob, with the key the store
+        names now: a rotation cannot slip in between (it needs the write lock too)."""
+        return self._ring_for(self._stored_key_id(db)).seal(secrets, where)
 
     def unseal(self, blob: bytes | None, where: str) -> dict:
-        return {} if blob is None else self._ring().open(blob, where)
+        if blob is None:
+            return {}
+        try:
+            return self._ring().open(blob, where)
+        except UnknownKey:
+            # another process rotated the key since we loaded ours
+            return self._ring_for(self._stored_key_id()).open(blob, where)
 
     def rotate_key(self, new_key_text: str | None = None) -> str:
         """Re-encrypt every secret under a new key in one transaction; return the new key's id.
-        With the key in a file, a new file replaces it (crash-safe: see _check_key). With the key
+        With the key in a file, a new file replaces it (crash-safe: see secrets.py). With the key
         in the environment, `new_key_text` is the new key, which the caller must then set."""
-        ring = self._ring()
+        self._ring_for(self._stored_key_id())
         if self._keys.from_environment:
             if not new_key_text:
                 raise SecretKeyError("the key comes from SLUICE_SECRET_KEY: give the new key "
@@ -301,9 +342,11 @@ class Store:
             text = new_key_text or generate_key()
             new_key = key_from_text(text)
             self._keys.write_pending(text)
-        new_ring = KeyRing(new_key)
+        new_id = key_id(new_key)
         try:
             with self._transaction() as db:
+                ring = self._ring_for(self._stored_key_id(db))
+                new_ring = KeyRing(new_key, *ring.keys, current=new_id)
                 for table, key in SEALED_TABLES:
                     for row in db.execute(f"SELECT {key}, secrets FROM {table} "
                                           "WHERE secrets IS NOT NULL").fetchall():
@@ -311,14 +354,14 @@ class Store:
                         blob = new_ring.seal(ring.open(row[1], where), where)
                         db.execute(f"UPDATE {table} SET secrets = ? WHERE {key} = ?",
                                    (blob, row[0]))
-                db.execute("UPDATE meta SET value = ? WHERE key = 'key_id'", (key_id(new_key),))
+                db.execute("UPDATE meta SET value = ? WHERE key = 'key_id'", (new_id,))
         except BaseException:
             self._keys.discard_pending()
             raise
         if not self._keys.from_environment:
             self._keys.commit_pending()
         self._keyring, self._key_problem = new_ring, None
-        return key_id(new_key)
+        return new_id
 
     def discard_unreadable(self) -> list[str]:
         """Adopt the key in use, dropping every secret it cannot open. Returns the names of the
@@ -364,9 +407,9 @@ class Store:
 
     def save_service(self, definition: dict, secrets: dict | None) -> None:
         name = definition["name"]
-        blob = self.seal(secrets, f"service:{name}") if secrets else None
         now = self.clock()
         with self._transaction() as db:
+            blob = self._seal(db, secrets, f"service:{name}") if secrets else None
             db.execute(
                 "INSERT INTO services (name, definition, secrets, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
@@ -388,8 +431,8 @@ class Store:
         return json.loads(rows[0][0]), self.unseal(rows[0][1], f"setting:{name}")
 
     def save_setting(self, name: str, value: dict, secrets: dict | None) -> None:
-        blob = self.seal(secrets, f"setting:{name}") if secrets else None
         with self._transaction() as db:
+            blob = self._seal(db, secrets, f"setting:{name}") if secrets else None
             db.execute("INSERT INTO settings (name, value, secrets, updated_at) VALUES "
                        "(?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
                        "secrets = excluded.secrets, updated_at = excluded.updated_at",
@@ -414,15 +457,24 @@ class Store:
             "SELECT link_name FROM connections WHERE service = ? ORDER BY link_name", (service,))]
 
     def secrets(self, row: ConnectionRow) -> dict:
-        return self.unseal(row.sealed, f"connection:{row.link_name}")
+        where = f"connection:{row.link_name}"
+        try:
+            return self.unseal(row.sealed, where)
+        except UnknownKey:
+            fresh = self.connection(row.link_name)  # read before a rotation re-sealed it
+            if fresh is None or fresh.sealed == row.sealed:
+                raise
+            return self.unseal(fresh.sealed, where)
 
     def insert(self, row: ConnectionRow, secrets: dict) -> ConnectionRow:
-        blob = self.seal(secrets, f"connection:{row.link_name}") if secrets else None
-        row = replace(row, sealed=blob)
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM connections WHERE link_name = ?",
                           (row.link_name,)).fetchone():
                 raise StoreError(f"a connection named {row.link_name} already exists")
+            blob = self._seal(db, secrets, f"connection:{row.link_name}") if secrets else None
+            if row.last_error:
+                row = replace(row, last_error=masker_for([secrets])(row.last_error))
+            row = replace(row, sealed=blob)
             db.execute(
                 "INSERT INTO connections (link_name, display_name, service, client_id, scopes, "
                 "params, status, last_error, secrets, created_at, updated_at) "
@@ -435,34 +487,69 @@ class Store:
     def update(self, link: str, *, secrets: dict | None = None, new_tokens: bool = False,
                release_lease: str | None = None, **columns) -> ConnectionRow:
         """Change one connection in one transaction. `secrets` replaces the sealed blob;
-        `new_tokens` counts a new generation of tokens; `release_lease` ends that holder's lease."""
+        `new_tokens` counts a new generation of tokens; `release_lease` ends that holder's lease.
+        A status or error text is stored with every form of the connection's secrets masked."""
         bad = set(columns) - _EDITABLE
         if bad:
             raise ValueError(f"not editable: {', '.join(sorted(bad))}")
-        sets, args = [], []
-        for name, value in columns.items():
-            if name in ("scopes", "params"):
-                value = json.dumps(list(value) if name == "scopes" else value)
-            sets.append(f"{name} = ?")
-            args.append(value)
-        if secrets is not None:
-            sets.append("secrets = ?")
-            args.append(self.seal(secrets, f"connection:{link}") if secrets else None)
-        if new_tokens:
-            sets.append("generation = generation + 1")
-        if release_lease is not None:
-            sets.append("lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END")
-            sets.append("lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END")
-            args += [release_lease, release_lease]
-        sets.append("updated_at = ?")
-        args.append(self.clock())
         with self._transaction() as db:
-            changed = db.execute(f"UPDATE connections SET {', '.join(sets)} WHERE link_name = ?",
-                                 (*args, link)).rowcount
-            if not changed:
+            current = db.execute("SELECT service, secrets FROM connections WHERE link_name = ?",
+                                 (link,)).fetchone()
+            if current is None:
                 raise StoreError(f"no connection named {link}")
+            if any(isinstance(columns.get(k), str) for k in _TEXTS):
+                masker = self._masker(db, link, current, secrets)
+                for name in _TEXTS:
+                    if isinstance(columns.get(name), str):
+                        columns[name] = masker(columns[name])
+            sets, args = [], []
+            for name, value in columns.items():
+                if name in ("scopes", "params"):
+                    value = json.dumps(list(value) if name == "scopes" else value)
+                sets.append(f"{name} = ?")
+                args.append(value)
+            if secrets is not None:
+                sets.append("secrets = ?")
+                args.append(self._seal(db, secrets, f"connection:{link}") if secrets else None)
+            if new_tokens:
+                sets.append("generation = generation + 1")
+            if release_lease is not None:
+                sets.append("lease_owner = CASE WHEN lease_owner = ? THEN NULL "
+                            "ELSE lease_owner END")
+                sets.append("lease_until = CASE WHEN lease_owner = ? THEN NULL "
+                            "ELSE lease_until END")
+                args += [release_lease, release_lease]
+            sets.append("updated_at = ?")
+            args.append(self.clock())
+            db.execute(f"UPDATE connections SET {', '.join(sets)} WHERE link_name = ?",
+                       (*args, link))
             row = db.execute("SELECT * FROM connections WHERE link_name = ?", (link,)).fetchone()
         return ConnectionRow.from_sql(row)
+
+    def _masker(self, db, link: str, current, secrets: dict | None):
+        """Masks what this connection holds: its stored and new secrets, its service's."""
+        values = [secrets or {}]
+        for blob, where in ((current["secrets"], f"connection:{link}"),
+                            (self._service_blob(db, current["service"]),
+                             f"service:{current['service']}")):
+            try:
+                values.append(self.unseal(blob, where))
+            except SecretKeyError:
+                pass  # what we cannot open, we cannot have been told either
+        return masker_for(values)
+
+    @staticmethod
+    def _service_blob(db, name: str):
+        found = db.execute("SELECT secrets FROM services WHERE name = ?", (name,)).fetchone()
+        return found[0] if found else None
+
+    def masker(self, link: str):
+        """A function masking every form of every secret connection `link` holds (for text
+        about to be shown)."""
+        row = self._read("SELECT service, secrets FROM connections WHERE link_name = ?", (link,))
+        if not row:
+            return masker_for([])
+        return self._masker(self._db(), link, row[0], None)
 
     def touch(self, link: str, when: float) -> None:
         """Note a use; a lost race or a busy store here is not worth failing a call for."""

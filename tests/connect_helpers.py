@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import requests
 
 from connections import LoopbackListener, Service
 
+ROOT_DIR = Path(__file__).resolve().parent.parent
 CLIENT_ID, CLIENT_SECRET = "sluice-test-client", "client-secret-4f9a1c"
 
 
