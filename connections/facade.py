@@ -581,9 +581,13 @@ def _masked_forms(items: tuple) -> frozenset:
     import base64
     from urllib.parse import quote, quote_plus
 
+    from .redaction import plain_forms
+
     secrets = dict(items)
     plain = {v for v in secrets.values() if isinstance(v, str) and len(v) >= 4}
     values = plain | {quote(v, safe="") for v in plain} | {quote_plus(v) for v in plain}
+    for value in plain:
+        values |= plain_forms(value)
     if secrets.get("username") is not None or secrets.get("password") is not None:
         pair = f"{secrets.get('username') or ''}:{secrets.get('password') or ''}"
         values.add(base64.b64encode(pair.encode()).decode())
