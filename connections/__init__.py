@@ -9,7 +9,7 @@ calls through a stored connection with this package alone.
 """
 
 from .errors import (AuthFailed, AuthorizationDenied, ConnectionExpired, ConnectionsError,
-                     InvalidDefinition, NotConnected, SecretKeyError, StoreError,
+                     ForeignHost, InvalidDefinition, NotConnected, SecretKeyError, StoreError,
                      UnknownConnection, UnknownService)
 from .facade import Connections, TestResult
 from .flows import Authorization, LoopbackListener, redirect_uri
@@ -18,7 +18,7 @@ from .store import Store, default_home
 
 __all__ = [
     "AuthFailed", "Authorization", "AuthorizationDenied", "ConnectionExpired", "ConnectionInfo",
-    "Connections", "ConnectionsError", "HttpClient", "HttpError", "InvalidDefinition",
+    "Connections", "ConnectionsError", "ForeignHost", "HttpClient", "HttpError", "InvalidDefinition",
     "LoopbackListener", "NotConnected", "SecretKeyError", "Service", "Store", "StoreError",
     "TestResult", "UnknownConnection", "UnknownService", "default_home", "redirect_uri",
 ]

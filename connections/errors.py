@@ -41,6 +41,10 @@ class AuthorizationDenied(AuthFailed):
     """The user (or the provider) said no on the consent page, or the redirect did not match."""
 
 
+class ForeignHost(ConnectionsError):
+    """A request would carry a connection's credentials to a host its service does not name."""
+
+
 class InvalidDefinition(ConnectionsError):
     """A service or connection definition is incomplete or contradicts itself."""
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from . import catalog
-from .errors import (AuthFailed, ConnectionExpired, ConnectionsError, InvalidDefinition,
+from .errors import (AuthFailed, ConnectionExpired, ConnectionsError, ForeignHost,
+                     InvalidDefinition,
                      SecretKeyError, UnknownConnection, UnknownService, reconnect_hint)
 from .model import (CONNECTED, EXPIRED, LINK_NAME, NOT_CONNECTED, REVOKED, ConnectionInfo,
                     Service, fill)
@@ -331,9 +332,10 @@ class Connections:
 
         row = self._row(link)
         service = self.service(row.service)
+        url = self._absolute(url, row, service)
+        self._check_origin(url, row, service)
         secrets = self._secrets(row)
         used = [secrets]
-        url = self._absolute(url, row, service)
         auth, row, secrets = self._auth(row, service, secrets)
         used.append(secrets)
         response = self.http.request(method, url, auth=auth, **kwargs)
@@ -360,6 +362,39 @@ class Connections:
                                     "has no API base URL to take it from")
         base = fill(service.api_base_url, self._values(row, service))
         return urljoin(base.rstrip("/") + "/", url.lstrip("/"))
+
+    def origins(self, row: ConnectionRow, service: Service) -> set:
+        """The origins its credentials may go to: those of the service's URLs, filled."""
+        from .http import origin
+        from .model import URL_FIELDS
+
+        values = dict(self._values(row, service))
+        found = set()
+        for name in URL_FIELDS:
+            try:
+                url = fill(getattr(service, name), values)
+            except InvalidDefinition:
+                continue  # a placeholder not known yet (a token field before the token)
+            if url and urlsplit(url).scheme in ("http", "https"):
+                found.add(origin(url))
+        return found
+
+    def _check_origin(self, url: str, row: ConnectionRow, service: Service) -> None:
+        from .http import origin
+
+        scheme, host, port = origin(url)
+        if (scheme, host, port) in self.origins(row, service) or (
+                scheme in ("http", "https") and service.allows_host(host, port)):
+            return
+        own = sorted(f"{s}://{h}" + (f":{p}" if p not in (80, 443) else "")
+                     for s, h, p in self.origins(row, service))
+        where = f"{scheme}://{host}" + (f":{port}" if port not in (80, 443, None) else "")
+        raise ForeignHost(
+            f"connection {row.link_name} sends its credentials only to "
+            f"{', '.join(own) or 'the hosts of its service (it names none)'}, not to {where}: "
+            "call that host "
+            f"without connection:, or list it among the allowed hosts of service {service.name}",
+            link=row.link_name)
 
     def _touch(self, link: str) -> None:
         now = self.clock()

@@ -82,6 +82,10 @@ class _Session(requests.Session):
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self.default_timeout)
+        # No redirect is followed here: authlib posts client secrets and refresh tokens
+        # through this session, and a 307 would carry them to wherever it points.
+        # HttpClient.request follows redirects by hand, dropping credentials off the origin.
+        kwargs["allow_redirects"] = False
         if self._environment_proxies and "proxies" not in kwargs:
             kwargs["proxies"] = self._proxies_for(url)
         return super().request(method, url, **kwargs)

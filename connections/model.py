@@ -30,6 +30,7 @@ NOT_CONNECTED, CONNECTED, EXPIRED, REVOKED = "not connected", "connected", "expi
 
 LINK_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
+ALLOWED_HOST = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 URL_FIELDS = ("authorize_url", "token_url", "refresh_url", "revoke_url", "request_token_url",
@@ -72,6 +73,8 @@ class Service:
     key_prefix: str = ""
     # all
     api_base_url: str | None = None
+    # hosts beyond those of the URLs above to which its credentials may go ("*.example.com")
+    allowed_hosts: tuple[str, ...] = ()
     check_url: str | None = None
     defaults: dict = field(default_factory=dict)
     notes: str = ""
@@ -84,7 +87,7 @@ class Service:
         if unknown:
             raise InvalidDefinition(f"service {name}: unknown field(s) {', '.join(unknown)}")
         values = dict(data, builtin=builtin)
-        for key in ("aliases", "scopes", "token_fields"):
+        for key in ("aliases", "scopes", "token_fields", "allowed_hosts"):
             if key in values:
                 values[key] = tuple(values[key])
         for key in ("authorize_params", "token_params", "token_headers",
@@ -150,6 +153,9 @@ class Service:
                 bad("an API key service needs the name of its header or query parameter")
         if not self.scope_separator:
             bad("the scope separator is empty")
+        for host in self.allowed_hosts:
+            if not ALLOWED_HOST.match(host or ""):
+                bad(f"allowed host {host!r}: want a host name, *.domain, or host:port")
 
     @property
     def refresh_endpoint(self) -> str | None:
@@ -168,6 +174,17 @@ class Service:
     def needs_browser(self) -> bool:
         return self.auth == "oauth1" or (self.auth == "oauth2"
                                          and self.grant == "authorization_code")
+
+    def allows_host(self, host: str, port: int | None) -> bool:
+        """Whether `allowed_hosts` lets credentials go to `host` (any scheme)."""
+        host = host.lower()
+        for entry in self.allowed_hosts:
+            name, _, wanted_port = entry.lower().partition(":")
+            if wanted_port and int(wanted_port) != port:
+                continue
+            if name == host or (name.startswith("*.") and host.endswith(name[1:])):
+                return True
+        return False
 
     def matches(self, text: str) -> bool:
         text = text.lower()

@@ -136,9 +136,10 @@ class TaskWorld:
                       client_secret="golden-consumer-secret")
         c.create("tw", "local1")
         authorize(c, "tw")
-        c.add_service(Service(name="intranet", auth="basic"))
+        c.add_service(Service(name="intranet", auth="basic", api_base_url=p.url + "/api"))
         c.create("intra", "intranet", username="ops", password="golden-basic-password")
-        c.add_service(Service(name="keyed", auth="apikey", key_name="X-API-Key"))
+        c.add_service(Service(name="keyed", auth="apikey", key_name="X-API-Key",
+                              api_base_url=p.url + "/api"))
         c.create("keyed", "keyed", api_key="golden-api-key-123")
         c.create("idle", "local")  # never connected
         self.outbox = home / "outbox"

@@ -75,6 +75,8 @@ def cmd_add_service(args) -> int:
         definition["token_params"] = key_values(args.token_param, "--token-param")
     if args.no_pkce:
         definition["pkce"] = False
+    if args.allowed_host:
+        definition["allowed_hosts"] = args.allowed_host
     definition = {k: v for k, v in definition.items() if v is not None}
     service = Service.from_dict(definition)
 
@@ -399,6 +401,9 @@ def add_parser(sub, name: str = "connections") -> None:
                    help="OAuth 2.0: text before the token (default Bearer)")
     p.add_argument("--api-base-url", metavar="U", help="base of relative URLs in requests")
     p.add_argument("--check-url", metavar="U", help="a GET that succeeds when connected")
+    p.add_argument("--allowed-host", metavar="H", action="append",
+                   help="another host its credentials may go to (api.example.com, "
+                        "*.example.com, host:port; repeat for more)")
     p.add_argument("--replace", action="store_true", help="replace a custom service")
     p.set_defaults(run=guarded(cmd_add_service))
 
