@@ -19,6 +19,7 @@ import re
 import sys
 import threading
 
+from . import cachefiles
 from .errors import explain_bad_character, explain_unexpected, unclosed_at
 
 START_SYMBOLS = ("script", "expr")
@@ -117,32 +118,29 @@ def load_tables() -> dict:
     digest = hashlib.sha256(f"{TABLE_FORMAT}\n{grammar}".encode()).hexdigest()[:20]
     folder = _cache_dir()
     path = os.path.join(folder, f"deluge-tables-{digest}.pickle")
-    try:
-        with open(path, "rb") as f:
-            tables = pickle.load(f)
-        if tables.get("format") == TABLE_FORMAT:
-            return tables
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
-        pass
+    # Unpickling runs code: only a file of ours, private, whose HMAC is right (cachefiles.py).
+    data = cachefiles.read(folder, path)
+    if data is not None:
+        try:
+            tables = pickle.loads(data)
+            if isinstance(tables, dict) and tables.get("format") == TABLE_FORMAT:
+                return tables
+        except (EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+            pass
     tables = generate_tables(grammar)
-    try:  # a cache we cannot write only costs speed
-        _write_cache(folder, path, tables)
-    except OSError:
-        pass
+    _write_cache(folder, path, tables)  # a cache we cannot write only costs speed
     return tables
 
 
 def _write_cache(folder: str, path: str, tables: dict) -> None:
-    import tempfile
-
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tables-")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    for name in os.listdir(folder):  # tables of earlier grammars are of no further use
-        if name.startswith("deluge-tables-") and name != os.path.basename(path):
-            os.unlink(os.path.join(folder, name))
+    if not cachefiles.write(folder, path, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL)):
+        return
+    try:
+        for name in os.listdir(folder):  # tables of earlier grammars are of no further use
+            if name.startswith("deluge-tables-") and name != os.path.basename(path):
+                os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------- tokens and lexing

@@ -188,24 +188,25 @@ class Compiled:
 
     @classmethod
     def load(cls, folder: str, source: str, filename: str) -> "Compiled | None":
+        """The cached code of this source, when the file passes dsl.cachefiles' checks (ours,
+        private, its HMAC right): unmarshalling runs nothing, but the code is run next."""
+        from dsl import cachefiles
+
+        data = cachefiles.read(folder, cls.cache_path(folder, source, filename))
+        if data is None:
+            return None
         try:
-            with open(cls.cache_path(folder, source, filename), "rb") as f:
-                code, spec = marshal.load(f)
+            code, spec = marshal.loads(data)
             compiled = cls(code, spec, source, filename)
             helpers_from_spec(spec)  # a built-in since renamed makes this a miss
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
+        except (EOFError, ValueError, TypeError, KeyError):
             return None
         return compiled
 
     def store(self, folder: str, source: str) -> None:
         """Keep the code for the next process; a cache that cannot be written only costs
         time."""
-        path = self.cache_path(folder, source, self.filename)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as f:
-                marshal.dump((self.code, self.spec), f)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        from dsl import cachefiles
+
+        cachefiles.write(folder, self.cache_path(folder, source, self.filename),
+                         marshal.dumps((self.code, self.spec)))

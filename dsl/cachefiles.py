@@ -1,0 +1,151 @@
+"""Files of the on-disk caches (parse tables, compiled scripts) that are safe to load.
+
+Loading a cache file runs what it holds: the parse tables are a pickle, compiled scripts are
+marshalled code. Another user who can write to the cache folder, or a file swapped for another,
+must not get code run as the user. So a cache file is loaded only when:
+
+- its folder is the user's own and open to no one else (folders are made 0700);
+- the file is a regular file (not a link), owned by the user, writable by no one else;
+- its first 32 bytes are an HMAC-SHA256, under a per-user key kept in the cache folder
+  (`.cache-key`, made 0600), of its name and its contents.
+
+A file that fails any check is ignored as if it were missing; the caller makes the content again
+and writes a good file over it. Nothing here raises: a cache only ever costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import stat
+
+KEY_FILE = ".cache-key"
+_MAC_BYTES = 32
+_POSIX = os.name == "posix"
+_keys: dict[str, bytes] = {}
+
+
+def private_folder(folder: str) -> bool:
+    """Make `folder` (owner-only) if needed; True when it is the user's own and closed to
+    others."""
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _POSIX:
+            return True
+        info = os.stat(folder)
+        if info.st_uid != os.getuid():
+            return False
+        if stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH):
+            os.chmod(folder, 0o700)  # ours, but left open: close it
+        return True
+    except OSError:
+        return False
+
+
+def _key(root: str, create: bool) -> bytes | None:
+    cached = _keys.get(root)
+    if cached is not None:
+        return cached
+    path = os.path.join(root, KEY_FILE)
+    key = _read_private(path)
+    if key is not None and len(key) != 32:
+        key = None
+    if key is None and create and private_folder(root):
+        key = os.urandom(32)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key)
+            os.link(tmp, path)  # never replaces a key another process made meanwhile
+        except FileExistsError:
+            key = _read_private(path)
+        except OSError:
+            return None
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    if key is not None:
+        _keys[root] = key
+    return key
+
+
+def _read_private(path: str) -> bytes | None:
+    """The bytes of `path` when it is a regular file of the user's that no one else can
+    write; else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if _POSIX and (info.st_uid != os.getuid()
+                       or stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH)):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _mac(key: bytes, path: str, data: bytes) -> bytes:
+    return hmac.new(key, os.path.basename(path).encode() + b"\0" + data,
+                    hashlib.sha256).digest()
+
+
+def read(root: str, path: str) -> bytes | None:
+    """The contents of cache file `path` (under cache folder `root`) if every check passes."""
+    folder = os.path.dirname(path)
+    if _POSIX:
+        try:
+            for each in {root, folder}:
+                info = os.stat(each)
+                if info.st_uid != os.getuid() or \
+                        stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH):
+                    return None
+        except OSError:
+            return None
+    data = _read_private(path)
+    if data is None or len(data) < _MAC_BYTES:
+        return None
+    key = _key(root, create=False)
+    if key is None:
+        return None
+    mac, payload = data[:_MAC_BYTES], data[_MAC_BYTES:]
+    if not hmac.compare_digest(mac, _mac(key, path, payload)):
+        return None
+    return payload
+
+
+def write(root: str, path: str, payload: bytes) -> bool:
+    """Write cache file `path` owner-only, with its HMAC; False when it cannot be written."""
+    folder = os.path.dirname(path)
+    if not (private_folder(root) and private_folder(folder)):
+        return False
+    key = _key(root, create=True)
+    if key is None:
+        return False
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_mac(key, path, payload) + payload)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
