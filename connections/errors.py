@@ -53,6 +53,10 @@ class StoreError(ConnectionsError):
     """The store cannot be read or written (locked, full disk, newer schema, damaged file)."""
 
 
+class StoreDamaged(StoreError):
+    """The store's file is damaged: `sluice connections recover` saves what can be read."""
+
+
 class SecretKeyError(StoreError):
     """The secret key is missing, malformed, or not the one the store was encrypted with."""
 

@@ -14,6 +14,7 @@ expires, or at once when its holder is a process of this machine that no longer 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -25,9 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import SecretKeyError, StoreError
+from .errors import SecretKeyError, StoreDamaged, StoreError
 from .redaction import masker_for
-from .localdb import ThreadConnections
+from .localdb import ThreadConnections, pending_changes
 from .secrets import (DamagedSecrets, KeyRing, KeySource, UnknownKey, generate_key, key_from_text,
                       key_id)
 
@@ -136,6 +137,24 @@ class ConnectionRow:
         return cls(**values)
 
 
+def _disk_full(path: Path) -> bool:
+    try:
+        info = os.statvfs(path.parent)
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        info = os.statvfs(path.parent)
+    except (OSError, AttributeError):
+        return False
+    if info.f_flag & getattr(os, "ST_RDONLY", 1):
+        return True
+    return not os.access(path if path.exists() else path.parent, os.W_OK)
+
+
 def lease_holder() -> str:
     """Who is refreshing: host, process and thread."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -167,6 +186,7 @@ class Store:
         self.path = Path(path)
         self.clock = clock
         self._keys = keys or KeySource(self.path.parent)
+        self._write_problem: str | None = None  # set when the file can only be read
         try:
             self._connections = ThreadConnections(self.path, rows=True)
         except OSError as e:
@@ -187,33 +207,91 @@ class Store:
     def _db(self) -> sqlite3.Connection:
         try:
             return self._connections.get()
+        except (sqlite3.DatabaseError, OSError) as e:
+            error = e
+            problem = self._problem(e, writing=False)
+            name = getattr(e, "sqlite_errorname", "") or ""
+            cannot_write = isinstance(e, OSError) or name.startswith(
+                ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL")) or \
+                _read_only(self.path) or _disk_full(self.path)
+            if isinstance(problem, StoreDamaged) or self._connections.read_only or \
+                    not self.path.exists() or not cannot_write:
+                raise problem from None
+        # It cannot be opened for writing (a read-only or full file system, a read-only
+        # file): reading may still work, as long as no write-ahead log holds changes.
+        if pending_changes(self.path):
+            why = "the disk is full" if _disk_full(self.path) else "it is read-only"
+            raise StoreError(
+                f"the store {self.path} has changes not yet folded into it "
+                f"({self.path.name}-wal, left by a process that stopped), and they cannot be "
+                f"read because {why}: make its folder writable (or copy {self.path.name}, "
+                f"{self.path.name}-wal and {self.path.name}-shm together to a writable "
+                "folder and point SLUICE_HOME there), then run the command again") from None
+        self._write_problem = str(self._problem(error, writing=True))
+        self._connections.close()
+        self._connections = ThreadConnections(self.path, rows=True, read_only=True)
+        try:
+            return self._connections.get()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot open the store {self.path}: {e}") from None
+            raise self._problem(e, writing=False) from None
+
+    def _problem(self, error: BaseException, *, writing: bool) -> StoreError:
+        """What went wrong with the file, in the words of the person who must mend it."""
+        name = getattr(error, "sqlite_errorname", "") or ""
+        text = str(error).lower()
+        where = f"the store {self.path}"
+        if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text or \
+                "not a database" in text:
+            return StoreDamaged(
+                f"{where} is damaged ({error}): run `sluice connections recover` to copy what "
+                "can still be read into a new store (the damaged file is kept beside it)")
+        if name.startswith("SQLITE_FULL") or "disk is full" in text or _disk_full(self.path):
+            what = "nothing was saved" if writing else "it cannot even be opened"
+            return StoreError(f"the disk holding {where} is full: {what}. Free some space "
+                              "and try again")
+        if name.startswith("SQLITE_READONLY") or "readonly" in text or \
+                isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES,
+                                                              errno.EPERM) or \
+                _read_only(self.path):
+            what = "nothing was saved" if writing else "it cannot be opened for writing"
+            return StoreError(f"{where} is read-only (a read-only file, folder or file "
+                              f"system): {what}. Make it writable, or set SLUICE_HOME to a "
+                              "writable folder")
+        if name.startswith("SQLITE_BUSY") or "locked" in text:
+            return StoreError(f"{where} is busy: another process kept it locked for over "
+                              "30 s; try again")
+        if writing:
+            return StoreError(f"{where} could not save ({error}); nothing was changed")
+        return StoreError(f"cannot read {where} ({error})")
 
     @contextmanager
     def _transaction(self):
         """One write transaction; nothing of it stays unless all of it does."""
         db = self._db()
+        if self._write_problem is not None:
+            raise StoreError(self._write_problem)
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            raise StoreError(f"the store {self.path} is busy or read-only: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise self._problem(e, writing=True) from None
         try:
             yield db
             db.execute("COMMIT")
         except BaseException as e:
             if db.in_transaction:
-                db.execute("ROLLBACK")
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.DatabaseError:
+                    pass  # SQLite rolls back by itself when it cannot go on
             if isinstance(e, sqlite3.DatabaseError):
-                raise StoreError(f"the store {self.path} could not save: {e} "
-                                 "(nothing was changed)") from None
+                raise self._problem(e, writing=True) from None
             raise
 
     def _read(self, sql: str, args=()) -> list[sqlite3.Row]:
         try:
             return self._db().execute(sql, args).fetchall()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot read the store {self.path}: {e}") from None
+            raise self._problem(e, writing=False) from None
 
     def close(self) -> None:
         self._connections.close()
@@ -224,7 +302,17 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def read_only(self) -> str | None:
+        """Why the store can be read but not written, or None when it can be written."""
+        return self._write_problem
+
     def _migrate(self) -> None:
+        # Look before writing: a store that needs no migration opens on a read-only disk.
+        rows = self._read("SELECT value FROM meta WHERE key = 'schema_version'") if self._read(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'") else []
+        if rows and int(rows[0][0]) == SCHEMA_VERSION:
+            return
         with self._transaction() as db:
             has_meta = db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
@@ -586,3 +674,91 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE connections SET lease_owner = NULL, lease_until = NULL "
                        "WHERE link_name = ? AND lease_owner = ?", (link, holder))
+
+
+# ---------------------------------------------------------------------------- recovery
+
+
+@dataclass(frozen=True)
+class Recovery:
+    saved: dict          # table -> rows copied into the new store
+    lost: dict           # table -> rows (or runs of rows) that could not be read
+    damaged_copy: Path   # where the damaged file now lies
+
+
+def recover(home: str | os.PathLike | None = None) -> Recovery:
+    """Copy every row that can still be read from a damaged store into a new one, which takes
+    its place; the damaged file (and its -wal and -shm) is kept beside it under another name.
+    Run it while no other process uses the store."""
+    home = Path(home) if home is not None else default_home()
+    path = home / DB_FILE
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}")
+    fresh = path.with_name(DB_FILE + ".recovered")
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        source.execute("PRAGMA query_only = 1")
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"cannot open {path} to recover it: {e}") from None
+    target = sqlite3.connect(fresh, isolation_level=None)
+    saved, lost = {}, {}
+    try:
+        target.execute("BEGIN")
+        for migration in MIGRATIONS:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    target.execute(statement)
+        for table in ("meta", "services", "connections", "settings"):
+            columns = [r[1] for r in target.execute(f"PRAGMA table_info({table})")]
+            saved[table], lost[table] = _copy_rows(source, target, table, columns)
+        target.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                       (str(SCHEMA_VERSION),))
+        target.execute("COMMIT")
+    finally:
+        source.close()
+        target.close()
+    if os.name == "posix":
+        os.chmod(fresh, 0o600)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    damaged = path.with_name(f"{DB_FILE}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            os.replace(part, f"{damaged}{suffix}")
+    os.replace(fresh, path)
+    return Recovery(saved=saved, lost=lost, damaged_copy=damaged)
+
+
+def _copy_rows(source, target, table: str, columns: list[str]) -> tuple[int, int]:
+    """(rows copied, rows lost) of one table: all at once when the table reads, else row by
+    row by rowid, skipping what does not read."""
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    insert = f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})"
+    try:
+        rows = source.execute(f"SELECT {names} FROM {table}").fetchall()
+        target.executemany(insert, rows)
+        return len(rows), 0
+    except sqlite3.DatabaseError:
+        pass
+    try:
+        top = source.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    except sqlite3.DatabaseError:
+        top = 10_000  # not known: look that far
+    copied, failed, last_seen = 0, [], 0
+    for rowid in range(1, top + 1):
+        try:
+            row = source.execute(f"SELECT {names} FROM {table} WHERE rowid = ?",
+                                 (rowid,)).fetchone()
+        except sqlite3.DatabaseError:
+            failed.append(rowid)
+            continue
+        if row is not None:
+            target.execute(insert, row)
+            copied += 1
+            last_seen = rowid
+    if top == 10_000:  # count as lost only what lay before a row that was read
+        failed = [r for r in failed if r < last_seen] or failed[:1]
+    return copied, len(failed)

@@ -330,6 +330,19 @@ def cmd_rotate_key(args) -> int:
     return EXIT_OK
 
 
+def cmd_recover(args) -> int:
+    from connections.store import recover
+
+    result = recover()
+    saved = ", ".join(f"{result.saved[t]} {t}" for t in ("connections", "services", "settings"))
+    out(f"recovered {saved}")
+    lost = [f"{n} of {t}" for t, n in result.lost.items() if n]
+    if lost:
+        err(f"warning: unreadable rows were left behind: {', '.join(lost)}")
+    out(f"the damaged file is kept as {result.damaged_copy}")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -489,3 +502,9 @@ def add_parser(sub, name: str = "connections") -> None:
                    help="the old key is lost: adopt the current one and drop the secrets it "
                         "cannot open (those connections must be connected again)")
     p.set_defaults(run=guarded(cmd_rotate_key))
+
+    p = cs.add_parser("recover", help="save what can be read of a damaged store",
+                      description="Copy every row that can still be read from a damaged store "
+                                  "into a new one, which takes its place. The damaged file is "
+                                  "kept beside it. Stop every other sluice process first.")
+    p.set_defaults(run=guarded(cmd_recover))
