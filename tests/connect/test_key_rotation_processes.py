@@ -149,3 +149,53 @@ def test_opening_the_store_in_the_middle_of_a_rotation_keeps_its_new_key(tmp_pat
     Store.open(home).close()  # another process opens the store just then
     assert (home / "secret.key.new").exists()
     assert (home / "secret.key.old").read_text() == (home / "secret.key").read_text()
+
+
+WRITER = textwrap.dedent("""
+    import os, sys
+    from connections import Connections, Store
+    conns = Connections(Store.open(sys.argv[1]))
+    i = 0
+    while not os.path.exists(sys.argv[2]):
+        i += 1
+        conns.set_credentials("plain", password=f"pw-written-{i}")
+        print(i, flush=True)
+    conns.close()
+""")
+
+
+def test_rotations_killed_at_any_moment_while_another_process_writes(tmp_path, provider):
+    import random
+    import signal
+    import time
+
+    home = tmp_path / "home"
+    _setup(home, provider)
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(home), str(stop)],
+                              env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    rng = random.Random(7)
+    finished = 0
+    try:
+        for _ in range(12):
+            rotation = subprocess.Popen(
+                [sys.executable, "-m", "sluice", "connections", "rotate-key"], env=_env(home),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(0.2, 0.9))  # start-up is most of it: kills land anywhere
+            if rotation.poll() is None:
+                rotation.send_signal(signal.SIGKILL)
+            rotation.wait(30)
+            finished += rotation.returncode == 0
+            assert rotation.returncode in (0, -signal.SIGKILL), rotation.stderr.read()
+        stop.touch()
+        out, errors = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert writer.returncode == 0, errors
+    last = int(out.split()[-1])
+    found = _every_secret_opens(home)
+    assert found["plain"]["password"] == f"pw-written-{last}"
+    assert found["crm"]["refresh_token"]
+    assert finished >= 1  # some rotations ran to the end, some were cut off
