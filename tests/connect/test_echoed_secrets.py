@@ -17,7 +17,7 @@ import pytest
 
 from connect_helpers import ROOT_DIR, database_bytes
 from connections import AuthFailed, Connections, HttpClient, Service, Store
-from sluice.provider import LocalProvider
+from sluice.demo.provider import LocalProvider
 
 CLIENT_ID = "echo-client"
 # characters that every encoding writes differently
@@ -93,7 +93,7 @@ def _cli(home, *args):
 
 
 def _admin_api(home, tmp_path) -> list[str]:
-    from sluice.serve import App, Secrets
+    from sluice.events.server import App, Secrets
 
     bindings = tmp_path / "bindings.toml"
     bindings.write_text("")
