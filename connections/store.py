@@ -86,6 +86,7 @@ SEALED_TABLES = (("services", "name"), ("connections", "link_name"), ("settings"
 
 # Columns of free text, which may quote what a provider said: masked before they are stored.
 _TEXTS = ("status", "last_error")
+_PLAIN_STATUSES = {"connected", "not connected", "expired", "revoked"}
 
 # Columns a caller may change with update(); the others are the store's own business.
 _EDITABLE = {"display_name", "client_id", "scopes", "params", "status", "last_error", "token_type",
@@ -585,11 +586,12 @@ class Store:
                                  (link,)).fetchone()
             if current is None:
                 raise StoreError(f"no connection named {link}")
-            if any(isinstance(columns.get(k), str) for k in _TEXTS):
+            texts = [k for k in _TEXTS if isinstance(columns.get(k), str)
+                     and columns[k] not in _PLAIN_STATUSES]
+            if texts:
                 masker = self._masker(db, link, current, secrets)
-                for name in _TEXTS:
-                    if isinstance(columns.get(name), str):
-                        columns[name] = masker(columns[name])
+                for name in texts:
+                    columns[name] = masker(columns[name])
             sets, args = [], []
             for name, value in columns.items():
                 if name in ("scopes", "params"):

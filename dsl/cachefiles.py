@@ -27,18 +27,16 @@ _keys: dict[str, bytes] = {}
 
 
 def private_folder(folder: str) -> bool:
-    """Make `folder` (owner-only) if needed; True when it is the user's own and closed to
-    others."""
+    """Make `folder` (owner-only) if needed; True when it is the user's own and no one else
+    can write to it. A folder that exists is never changed (it may be /tmp): one open to
+    others is simply not used."""
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         if not _POSIX:
             return True
         info = os.stat(folder)
-        if info.st_uid != os.getuid():
-            return False
-        if stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH):
-            os.chmod(folder, 0o700)  # ours, but left open: close it
-        return True
+        return info.st_uid == os.getuid() and not \
+            stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH)
     except OSError:
         return False
 

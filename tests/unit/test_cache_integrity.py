@@ -122,3 +122,12 @@ def test_planted_parse_tables_are_never_unpickled(tmp_path):
     path.write_bytes(pickle.dumps(_Planted()))
     assert _parse_in_a_new_process(cache) == "False"
     assert pickle.loads(path.read_bytes()[32:])["format"]  # rebuilt, good again
+
+
+def test_a_folder_open_to_others_is_neither_used_nor_changed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp
+    assert _fresh_run(shared).value == 42
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert not list(shared.rglob("*.bin")) and not (shared / ".cache-key").exists()
