@@ -146,6 +146,26 @@ def _disk_full(path: Path) -> bool:
     return info.f_bavail * info.f_frsize < 64 * 1024
 
 
+def _file_size_limit(path: Path) -> int | None:
+    """The size limit on files this process writes (RLIMIT_FSIZE) when the store or its log has
+    reached it, else None."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if limit == resource.RLIM_INFINITY:
+        return None
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+        try:
+            if part.stat().st_size + 64 * 1024 >= limit:
+                return limit
+        except OSError:
+            pass
+    return None
+
+
 def _read_only(path: Path) -> bool:
     try:
         info = os.statvfs(path.parent)
@@ -250,6 +270,11 @@ class Store:
             what = "nothing was saved" if writing else "it cannot even be opened"
             return StoreError(f"the disk holding {where} is full: {what}. Free some space "
                               "and try again")
+        limit = _file_size_limit(self.path) if name.startswith("SQLITE_IOERR") else None
+        if limit is not None:
+            return StoreError(f"{where} has reached the largest file this process may write "
+                              f"({limit:,} bytes, the limit `ulimit -f` sets): nothing was "
+                              "saved. Raise the limit and try again")
         if name.startswith("SQLITE_READONLY") or "readonly" in text or \
                 isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES,
                                                               errno.EPERM) or \
@@ -261,6 +286,10 @@ class Store:
         if name.startswith("SQLITE_BUSY") or "locked" in text:
             return StoreError(f"{where} is busy: another process kept it locked for over "
                               "30 s; try again")
+        if name.startswith("SQLITE_IOERR"):
+            what = "nothing was saved" if writing else "it cannot be read"
+            return StoreError(f"{where} met a disk error ({error}): {what}. Check the disk "
+                              "(a failing or disconnected drive, a network file system)")
         if writing:
             return StoreError(f"{where} could not save ({error}); nothing was changed")
         return StoreError(f"cannot read {where} ({error})")

@@ -209,3 +209,33 @@ def test_a_read_only_file_is_named(tmp_path):
         assert cli(home, "list").returncode == 0
     finally:
         subprocess.run(["chattr", "-i", str(db)])
+
+
+FILE_SIZE_LIMITED = """
+import os, resource, sys
+from connections import Connections, Store, StoreError
+home = sys.argv[1]
+size = os.path.getsize(os.path.join(home, "sluice.db"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 8192, size + 8192))
+with Connections(Store.open(home)) as conns:
+    try:
+        for i in range(100, 300):
+            conns.create(f"k{i}", "stripe", api_key=f"sk_test_{i:04d}_abcdefgh",
+                         display_name="x" * 2000)
+    except StoreError as e:
+        print("write:", e)
+    print("read:", len(conns.list()))
+"""
+
+
+def test_a_file_size_limit_is_named_and_reading_goes_on(tmp_path):
+    home = tmp_path / "home"
+    fill(home)
+    done = subprocess.run([sys.executable, "-c", FILE_SIZE_LIMITED, str(home)],
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    write, read = done.stdout.strip().splitlines()
+    assert "largest file" in write and "nothing was saved" in write, write
+    assert_plain_message(write)
+    assert int(read.split()[-1]) >= 3
