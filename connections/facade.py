@@ -54,6 +54,7 @@ class Connections:
         self.tokens = TokenKeeper(self.store, lambda: self.http.session, clock=clock,
                                   sleep=sleep, lease_seconds=lease_seconds)
         self._touched: dict[str, float] = {}
+        self._origins: dict[tuple, tuple] = {}
         self._service_cache: dict[str, Service] = {}
         self._touch_guard = threading.Lock()
 
@@ -363,8 +364,20 @@ class Connections:
         base = fill(service.api_base_url, self._values(row, service))
         return urljoin(base.rstrip("/") + "/", url.lstrip("/"))
 
-    def origins(self, row: ConnectionRow, service: Service) -> set:
-        """The origins its credentials may go to: those of the service's URLs, filled."""
+    def origins(self, row: ConnectionRow, service: Service) -> frozenset:
+        """The origins its credentials may go to: those of the service's URLs, filled (kept
+        per service object and parameters: every call asks)."""
+        key = (service.name, tuple(sorted(row.params.items())))
+        cached = self._origins.get(key)
+        if cached is not None and cached[0] is service:
+            return cached[1]
+        found = self._find_origins(row, service)
+        if len(self._origins) > 1024:
+            self._origins.clear()
+        self._origins[key] = (service, found)
+        return found
+
+    def _find_origins(self, row: ConnectionRow, service: Service) -> frozenset:
         from .http import origin
         from .model import URL_FIELDS
 
@@ -377,7 +390,7 @@ class Connections:
                 continue  # a placeholder not known yet (a token field before the token)
             if url and urlsplit(url).scheme in ("http", "https"):
                 found.add(origin(url))
-        return found
+        return frozenset(found)
 
     def _check_origin(self, url: str, row: ConnectionRow, service: Service) -> None:
         from .http import origin
@@ -586,50 +599,40 @@ _TEXTUAL = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "html
 
 
 def _mask(response, secrets_used: list[dict]) -> None:
-    """Replace the secrets in `secrets_used` (and their encoded forms) in the response's text
-    and headers. A binary body (a file) is left alone."""
-    values = set()
+    """Replace the secrets in `secrets_used`, in every form (redaction.py), in the response's
+    text and headers. A binary body (a file) is left alone."""
+    maskers = {}
     for secrets in secrets_used:
-        values |= _masked_forms(tuple(sorted(secrets.items())))
-    if not values:
+        masker = _masker(tuple(sorted(secrets.items())))
+        if masker:
+            maskers[id(masker)] = masker
+    if not maskers:
         return
     kind = response.headers.get("content-type", "").lower()
     content = response.content
     if content and (not kind or any(t in kind for t in _TEXTUAL)):
-        for value in sorted(values, key=len, reverse=True):
-            encoded = value.encode()
-            if encoded in content:
-                content = content.replace(encoded, b"***")
+        for masker in maskers.values():
+            content = masker.scrub(content)
         response._content = content
+    headers = "\n".join(response.headers.values()).encode("utf-8", "surrogateescape")
+    found = [m for m in maskers.values() if m.touches(headers)]
+    if not found:
+        return
     for name, header in list(response.headers.items()):
         masked = header
-        for value in values:
-            if value in masked:
-                masked = masked.replace(value, "***")
+        for masker in found:
+            masked = masker(masked)
         if masked != header:
             response.headers[name] = masked
 
 
 @functools.lru_cache(maxsize=256)
-def _masked_forms(items: tuple) -> frozenset:
-    """Every form a secret may come back in: as is, URL-quoted, and in Basic credentials."""
-    import base64
-    from urllib.parse import quote, quote_plus
+def _masker(items: tuple):
+    """A masker for a connection's secrets; an API key is also looked for as the user name
+    or password of Basic credentials, which base64 detection covers."""
+    from .redaction import masker_for
 
-    from .redaction import plain_forms
-
-    secrets = dict(items)
-    plain = {v for v in secrets.values() if isinstance(v, str) and len(v) >= 4}
-    values = plain | {quote(v, safe="") for v in plain} | {quote_plus(v) for v in plain}
-    for value in plain:
-        values |= plain_forms(value)
-    if secrets.get("username") is not None or secrets.get("password") is not None:
-        pair = f"{secrets.get('username') or ''}:{secrets.get('password') or ''}"
-        values.add(base64.b64encode(pair.encode()).decode())
-    if secrets.get("api_key"):
-        for pair in (f"{secrets['api_key']}:", f"sluice:{secrets['api_key']}"):
-            values.add(base64.b64encode(pair.encode()).decode())
-    return frozenset(values)
+    return masker_for([dict(items)])
 
 
 def _path(url: str) -> str:

@@ -61,9 +61,29 @@ class Masker:
         self._plain = sorted(plain, key=len, reverse=True)
         self._bytes = [p.encode("utf-8") for p in self._plain]
         cores: set[str] = set()
+        short = False
         for form in plain:
             cores |= _base64_cores(form.encode("utf-8"))
+            # too short for every alignment to leave a core: only decoding finds it
+            short = short or len(form.encode("utf-8")) < 8
         self._cores = cores
+        self._short = short
+        # one search each, longest first, instead of a loop per form (answers are masked on
+        # every call through a connection)
+        self._plain_text = _alternation(self._plain)
+        self._plain_bytes = _alternation(self._bytes)
+        self._core_bytes = _alternation(sorted(c.encode("ascii") for c in cores))
+
+    def may_hold_encoded(self, data: bytes) -> bool:
+        """A quick look at a large body: False when it surely holds no base64 form of a
+        secret (so the full masker need not run over it)."""
+        return self._short or (self._core_bytes is not None
+                               and self._core_bytes.search(data) is not None)
+
+    def touches(self, data: bytes) -> bool:
+        """Whether `data` may hold a secret in any form."""
+        return bool(self._plain) and (self._plain_bytes.search(data) is not None
+                                      or self.may_hold_encoded(data))
 
     def __bool__(self) -> bool:
         return bool(self._plain)
@@ -72,10 +92,18 @@ class Masker:
         if not self._plain or not text:
             return text
         text = _B64_RUN.sub(self._run, text)
-        for form in self._plain:
-            if form in text:
-                text = text.replace(form, MASK)
-        return text
+        return self._plain_text.sub(MASK, text)
+
+    def scrub(self, data: bytes) -> bytes:
+        """`data` (text in some encoding, mostly UTF-8) masked: the plain forms bytewise, the
+        base64 forms only when a piece of one is there."""
+        if not self._plain or not data:
+            return data
+        data = self._plain_bytes.sub(MASK.encode(), data)
+        if self.may_hold_encoded(data):
+            data = self(data.decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape")
+        return data
 
     def _run(self, match: re.Match) -> str:
         run = match.group(0)
@@ -98,6 +126,15 @@ class Masker:
                 if any(b in decoded for b in self._bytes):
                     return True
         return False
+
+
+def _alternation(forms: list):
+    """One pattern matching any of `forms` (str or bytes), longer ones first; None for none."""
+    if not forms:
+        return None
+    forms = sorted(forms, key=len, reverse=True)
+    joiner = "|" if isinstance(forms[0], str) else b"|"
+    return re.compile(joiner.join(re.escape(f) for f in forms))
 
 
 def masker_for(sources) -> Masker:

@@ -52,11 +52,19 @@ class Echo(BaseHTTPRequestHandler):
         self._answer(400, {"error": "invalid_client", "error_description": echoed})
 
     def do_GET(self):
-        self._answer(401, {"message": f"bad credentials: {self.headers.get('authorization')}"})
+        sent = " ".join(self.headers.values())
+        raw = sent.encode()
+        self._answer(401, {"message": f"bad credentials: {self.headers.get('authorization')}",
+                           "b64": base64.b64encode(b"seen:" + raw).decode(),
+                           "b64url": base64.urlsafe_b64encode(b"at offset " + raw).decode(),
+                           "quoted": quote(sent, safe=""), "hex": raw.hex()},
+                     headers={"x-echo": base64.b64encode(b"h:" + raw).decode()})
 
-    def _answer(self, status, data):
+    def _answer(self, status, data, headers=None):
         payload = json.dumps(data).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(payload)))
         self.end_headers()
@@ -160,3 +168,21 @@ def test_the_masker_finds_every_encoding():
             assert value not in shown and form not in shown, (form, shown)
             assert shown.startswith("before ") and shown.endswith(" after")
     assert mask("nothing secret here: abc, dGVzdA==") == "nothing secret here: abc, dGVzdA=="
+
+
+def test_an_api_that_echoes_the_key_in_any_encoding_shows_the_script_none(conns, echo):
+    key = "api/key+with=odd chars 0042"
+    conns.add_service(Service(name="keyed", auth="apikey", key_name="Authorization",
+                              key_prefix="Token", api_base_url=echo))
+    conns.create("k", "keyed", api_key=key)
+    response = conns.request("k", "GET", "/anything", mask_secrets=True)
+    shown = response.text + json.dumps(dict(response.headers))
+    assert "***" in shown and "bad credentials" in shown
+    raw = key.encode()
+    for form in every_form(key) | {base64.b64encode(b"seen:Token " + raw).decode()[8:40]}:
+        assert form not in shown, form
+    body = json.loads(response.text)
+    for name in ("b64", "b64url"):
+        decoded = base64.b64decode(body[name] + "==", altchars=b"-_" if name == "b64url"
+                                   else None) if "***" not in body[name] else b""
+        assert raw not in decoded
