@@ -63,7 +63,9 @@ def read_service(form) -> tuple[dict, dict, object, str | None]:
     fields = dict(name=name, auth=auth, title=values.get("title") or name,
                   client_id=values.get("client_id") or None,
                   api_base_url=values.get("api_base_url") or None,
-                  check_url=values.get("check_url") or None)
+                  check_url=values.get("check_url") or None,
+                  allowed_hosts=tuple(h for h in re.split(r"[\s,]+",
+                                                          values.get("allowed_hosts", "")) if h))
     if auth == "oauth2":
         fields.update(authorize_url=values["authorize_url"], token_url=values["token_url"],
                       refresh_url=values.get("refresh_url") or None,
