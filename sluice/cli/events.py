@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def cmd_trigger(args) -> int:
     worker = worker_name()
     reports, failed = [], 0
     try:
-        for run_id in store.submit(args.event, matched, payload):
+        for run_id in store.submit(args.event, matched, payload)[0]:
             run = store.claim(worker, run_id=run_id)  # None: it failed before it could start
             if run is not None:
                 status, value, info, error, notes, statements = executor.execute(run)
@@ -114,20 +115,23 @@ def cmd_serve(args) -> int:
     stop = threading.Event()
 
     def request_stop(signum, frame):
-        print("stopping: finishing the runs in progress...", file=sys.stderr, flush=True)
+        print(f"stopping: the runs in progress get {args.grace:g} s to finish...",
+              file=sys.stderr, flush=True)
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
     def ready(host, port, recovered):
-        extra = f"; {recovered} unfinished run(s) queued again" if recovered else ""
+        extra = f"; {recovered} unfinished run(s) taken back" if recovered else ""
         print(f"sluice serve: listening on http://{host}:{port} (bindings: "
               f"{args.bindings or 'scripts/events.toml'}){extra}", flush=True)
 
     try:
         serve(Path(args.bindings) if args.bindings else _default_bindings(), host=args.host,
-              port=args.port, threads=args.workers, on_ready=ready, stop_event=stop)
+              port=args.port, workers=args.workers, on_ready=ready, stop_event=stop,
+              grace=args.grace, max_attempts=args.max_attempts,
+              worker_memory=args.worker_memory, recover_every=args.recover_every)
     except ServeError as e:
         raise UsageError(str(e)) from None
     except Exception as e:
@@ -270,12 +274,41 @@ def _serve_parser(sub) -> None:
                                    "$SLUICE_RUNNER_TOKEN or an X-Sluice-Signature header "
                                    "(HMAC-SHA256 of '<t>.<body>' with $SLUICE_SIGNING_SECRET). "
                                    "Accepted events are stored before the answer and survive a "
-                                   "restart. SIGTERM or Ctrl-C stops it gracefully.")
+                                   "restart. Scripts run in worker processes: one past its time "
+                                   "limit is killed and its worker replaced. SIGTERM or Ctrl-C "
+                                   "stops it gracefully.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--bindings", metavar="FILE", help="default: scripts/events.toml")
-    p.add_argument("--workers", type=int, default=4, help="scripts run at once (default 4)")
+    p.add_argument("--workers", type=_positive(int), default=4,
+                   help="worker processes: scripts run at once (default 4)")
+    p.add_argument("--grace", type=_positive(float), default=10.0, metavar="SECONDS",
+                   help="on SIGTERM, how long runs in progress may go on before their "
+                        "workers are killed and the runs queued for the next start "
+                        "(default 10)")
+    p.add_argument("--max-attempts", type=_positive(int), default=3, metavar="N",
+                   help="a run whose worker crashes or is killed at its time limit is tried "
+                        "again, N tries in all, then failed (default 3)")
+    p.add_argument("--worker-memory", type=_positive(int, zero=True), default=1024, metavar="MB",
+                   help="the memory (address space) each worker process may use; 0: no "
+                        "limit (default 1024)")
+    p.add_argument("--recover-every", type=_positive(float), default=10.0, metavar="SECONDS",
+                   help="how often runs left by a dead server or worker are taken back "
+                        "(default 10)")
     p.set_defaults(run=cmd_serve)
+
+
+def _positive(kind, zero: bool = False):
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+
+    return convert
 
 
 def _runs_parser(sub) -> None:

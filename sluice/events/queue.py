@@ -1,13 +1,19 @@
 """Runs of bound scripts: a persistent queue and the run history, and the workers that run them.
 
 `RunStore` is one SQLite file, `$SLUICE_HOME/runs.db` (WAL). A run is written before the event is
-acknowledged (`submit` commits with full sync), then claimed by a worker (status `running`, a
-lease naming the process), then finished (`done` or `failed`, with the return value, info lines
-and error). A server that was killed leaves `running` rows behind; `recover()` puts the ones whose
-process is gone (or whose lease ran out) back in the queue, so every accepted event finishes.
+acknowledged (`submit` commits with full sync), then claimed for a worker process (status
+`running`, `attempts` + 1, a lease naming the server and the worker process, renewed by
+heartbeats), then finished (`done` or `failed`, with the return value, info lines and error).
 
-The queue is this small interface (submit, claim, finish, recover, get); a distributed task
-queue can stand in for it when one machine is not enough.
+A run whose worker died or was killed at its time limit is queued again (`release`), up to
+`max_attempts` tries in all; then it is failed with the reason, for good. A server that was
+killed leaves `running` rows behind; `recover()` (at start and periodically) queues again those
+whose worker process is gone and whose server is gone or stopped renewing the lease; a run whose
+worker still lives is left to it. So delivery is at-least-once when a process crashes mid-run,
+and once otherwise.
+
+The queue is this small interface (submit, claim, heartbeat, finish, release, recover, get); a
+distributed task queue can stand in for it when one machine is not enough.
 """
 
 from __future__ import annotations
@@ -53,7 +59,16 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (created_at);
 CREATE TABLE IF NOT EXISTS signatures (signature TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    runs TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_time ON idempotency (created_at);
 """
+IDEMPOTENCY_WINDOW = 86400.0  # seconds an Idempotency-Key is remembered
+ORPHAN_AFTER = 600.0  # seconds past its lease after which a run is taken back whatever its pid
 SCHEMA_VERSION = 1
 
 
@@ -111,26 +126,43 @@ def new_run_id() -> str:
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+def worker_name(child_pid: int | None = None) -> str:
+    """Who holds a run: `host:server pid:worker pid` (the same pid when a process runs it
+    itself, as `sluice trigger` does)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{child_pid or os.getpid()}"
 
 
-def _process_gone(worker: str | None) -> bool:
-    if not worker:
-        return True
-    host, _, rest = worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return False
+def _pid_alive(pid: int) -> bool:
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except OSError:
         return False
-    return False
+    except OSError:
+        return True
+    try:  # a zombie has ended
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _orphaned(worker: str | None, lease_until: float | None, now: float) -> bool:
+    """Whether a `running` run has no live process left to finish it."""
+    lease_until = lease_until or 0.0
+    if not worker or lease_until < now - ORPHAN_AFTER:
+        return True
+    host, server, child = (worker.split(":") + ["", ""])[:3]
+    if host != socket.gethostname() or not server.isdigit():
+        return lease_until < now  # another machine's: only its lease tells
+    if int(server) == os.getpid():
+        return False  # ours: the slot that holds it settles it
+    if child.isdigit() and int(child) < 1 << 22 and _pid_alive(int(child)):
+        return False  # its worker still runs it: let it finish
+    return lease_until < now or not _pid_alive(int(server))
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key already used for another request."""
 
 
 class RunStore:
@@ -168,8 +200,12 @@ class RunStore:
 
     # ------------------------------------------------------------------ the queue
 
-    def submit(self, event: str, bindings, payload: dict) -> list[str]:
-        """One queued run per binding, all in one transaction: durable when this returns."""
+    def submit(self, event: str, bindings, payload: dict,
+               idempotency: tuple[str, str] | None = None) -> tuple[list[str], bool]:
+        """One queued run per binding, all in one transaction: durable when this returns.
+        With `idempotency` (key, fingerprint of the request), a key seen before gives the runs
+        it made then and False (nothing new); the same key on another request raises
+        IdempotencyConflict."""
         now = time.time()
         rows = []
         for b in bindings:
@@ -178,28 +214,61 @@ class RunStore:
                          json.dumps(b.arguments_from(payload)), json.dumps(_limits(b.limits)),
                          json.dumps(list(b.connections)) if b.connections is not None else None,
                          FAILED if missing else QUEUED, now, missing, now if missing else None))
+        ids = [r[0] for r in rows]
         with self._transaction() as db:
+            if idempotency is not None:
+                key, fingerprint = idempotency
+                db.execute("DELETE FROM idempotency WHERE created_at < ?",
+                           (now - IDEMPOTENCY_WINDOW,))
+                seen = db.execute("SELECT fingerprint, runs FROM idempotency WHERE key = ?",
+                                  (key,)).fetchone()
+                if seen is not None:
+                    if seen["fingerprint"] != fingerprint:
+                        raise IdempotencyConflict(key)
+                    return json.loads(seen["runs"]), False
+                db.execute("INSERT INTO idempotency VALUES (?, ?, ?, ?)",
+                           (key, fingerprint, json.dumps(ids), now))
             db.executemany("INSERT INTO runs (id, event, binding, script, arguments, limits, "
                            "connections, status, created_at, error, finished_at) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        return [r[0] for r in rows]
+        return ids, True
+
+    def answered(self, key: str, fingerprint: str) -> list[str] | None:
+        """The runs an Idempotency-Key made (None: not seen); IdempotencyConflict when the key
+        came with another request."""
+        row = self._db().execute("SELECT fingerprint, runs, created_at FROM idempotency "
+                                 "WHERE key = ?", (key,)).fetchone()
+        if row is None or row["created_at"] < time.time() - IDEMPOTENCY_WINDOW:
+            return None
+        if row["fingerprint"] != fingerprint:
+            raise IdempotencyConflict(key)
+        return json.loads(row["runs"])
 
     def claim(self, worker: str, lease: float = 300.0, run_id: str | None = None) -> Run | None:
         """Take the oldest queued run (or the one named) for `worker`."""
+        if run_id is None and self._db().execute(
+                "SELECT 1 FROM runs WHERE status = 'queued' LIMIT 1").fetchone() is None:
+            return None  # a read, not the write lock, when there is nothing to take
+        with self._transaction() as db:
+            return self._claim(db, worker, lease, run_id)
+
+    def _claim(self, db, worker: str, lease: float, run_id: str | None = None) -> Run | None:
         now = time.time()
         where = "id = ?" if run_id else \
             "seq = (SELECT seq FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1)"
         args = (run_id,) if run_id else ()
-        with self._transaction() as db:
-            row = db.execute(
-                f"UPDATE runs SET status = 'running', started_at = ?, worker = ?, "
-                f"lease_until = ?, attempts = attempts + 1 WHERE {where} AND status = 'queued' "
-                "RETURNING *", (now, worker, now + lease, *args)).fetchone()
+        row = db.execute(
+            f"UPDATE runs SET status = 'running', started_at = ?, worker = ?, "
+            f"lease_until = ?, attempts = attempts + 1 WHERE {where} AND status = 'queued' "
+            "RETURNING *", (now, worker, now + lease, *args)).fetchone()
         return Run.from_row(row) if row else None
 
     def finish(self, run_id: str, worker: str, status: str, *, value=None, info=(),
-               error: str | None = None, notes=(), statements: int | None = None) -> bool:
-        """Record the end of a run this worker holds; False when it no longer does."""
+               error: str | None = None, notes=(), statements: int | None = None,
+               then_claim: float | None = None) -> bool | Run | None:
+        """Record the end of a run this worker holds; False when it no longer does. With
+        `then_claim` (a lease), claim the next run in the same transaction and return it (one
+        write, not two, per run: the queue's lock is what busy servers wait for)."""
         with self._transaction() as db:
             changed = db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, value = ?, info = ?, error = ?, "
@@ -208,19 +277,52 @@ class RunStore:
                 (status, time.time(), json.dumps(value) if value is not None else None,
                  json.dumps(list(info)), error, json.dumps(list(notes)), statements, run_id,
                  worker)).rowcount
+            if then_claim is not None:
+                return self._claim(db, worker, then_claim)
         return changed == 1
 
-    def recover(self) -> int:
-        """Queue again the runs left `running` by a process that is gone (or a lease that ran
-        out): they had not finished."""
+    def heartbeat(self, run_id: str, worker: str, lease: float) -> None:
+        """The holder of a run is alive: extend its lease."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running' "
+                       "AND worker = ?", (time.time() + lease, run_id, worker))
+
+    def release(self, run_id: str, worker: str, reason: str, max_attempts: int, *,
+                counted: bool = True) -> bool:
+        """A run whose worker died or was killed: queued again, or failed with `reason` once it
+        has had `max_attempts` tries (True then). Not `counted`: the server stopped it, the run
+        is not to blame, and the try is given back."""
+        with self._transaction() as db:
+            row = db.execute("SELECT attempts FROM runs WHERE id = ? AND status = 'running' AND "
+                             "worker = ?", (run_id, worker)).fetchone()
+            if row is None:
+                return False
+            return self._settle(db, run_id, row["attempts"], reason, max_attempts, counted)
+
+    def _settle(self, db, run_id: str, attempts: int, reason: str, max_attempts: int,
+                counted: bool = True) -> bool:
+        if counted and attempts >= max_attempts:
+            db.execute("UPDATE runs SET status = 'failed', finished_at = ?, error = ?, "
+                       "worker = NULL, lease_until = NULL WHERE id = ?",
+                       (time.time(), f"{reason}; it ended its worker {attempts} times, so it "
+                        "is not retried", run_id))
+            return True
+        db.execute("UPDATE runs SET status = 'queued', worker = NULL, lease_until = NULL, "
+                   "started_at = NULL, attempts = ? WHERE id = ?",
+                   (attempts if counted else max(0, attempts - 1), run_id))
+        return False
+
+    def recover(self, max_attempts: int = 3) -> int:
+        """Settle the runs left `running` by processes that are gone (see `_orphaned`): queued
+        again, or failed for good after `max_attempts` tries. How many were settled."""
         now = time.time()
         with self._transaction() as db:
-            stale = [r["id"] for r in db.execute(
-                "SELECT id, worker, lease_until FROM runs WHERE status = 'running'")
-                if _process_gone(r["worker"]) or (r["lease_until"] or 0) < now]
-            for run_id in stale:
-                db.execute("UPDATE runs SET status = 'queued', worker = NULL, lease_until = NULL,"
-                           " started_at = NULL WHERE id = ? AND status = 'running'", (run_id,))
+            stale = [(r["id"], r["attempts"]) for r in db.execute(
+                "SELECT id, worker, lease_until, attempts FROM runs WHERE status = 'running'")
+                if _orphaned(r["worker"], r["lease_until"], now)]
+            for run_id, attempts in stale:
+                self._settle(db, run_id, attempts, "the process running it stopped",
+                             max_attempts)
         return len(stale)
 
     # ------------------------------------------------------------------ history

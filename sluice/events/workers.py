@@ -1,14 +1,21 @@
 """The workers that take runs from the queue and run them: `Executor` runs one claimed run (its
-script, arguments, limits and the connections its binding allows), `Workers` is the pool."""
+script, arguments, limits and the connections its binding allows); `Pool` is the server's set
+of worker processes, so that no script runs in a server thread: a run can be killed, and a
+crash or a runaway loses one worker, never the server."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from .queue import DONE, FAILED, Run, RunStore, worker_name
+
+log = logging.getLogger("sluice.events.workers")
 
 
 class Executor:
@@ -66,49 +73,349 @@ class AllowedWeb:
         return self.web.send(request, timeout=timeout, max_bytes=max_bytes)
 
 
-class Workers:
-    """A bounded pool of threads taking runs from the store until stopped."""
+# ---------------------------------------------------------------------- worker processes
 
-    def __init__(self, store: RunStore, executor: Executor, threads: int = 4):
-        self.store, self.executor, self.threads = store, executor, threads
+MB = 1024 * 1024
+KILL_GRACE = 2.0      # seconds past a run's time limit before its worker is killed
+LEASE = 30.0          # seconds a claim holds without a heartbeat
+HEARTBEAT = 5.0       # seconds between a busy slot's lease renewals
+START_TIMEOUT = 60.0  # seconds a new worker may take to be ready
+WORKER_NICENESS = 5   # scripts yield the CPU to the server, which must always answer
+IDLE_LOOK = 2.0       # seconds between an idle worker's looks at the queue, unless notified
+
+
+class WorkerProcess:
+    """One warm worker: a child Python process that runs scripts one at a time, sent over a
+    socket pair. It dies with the server (PR_SET_PDEATHSIG on Linux), lives under an OS memory
+    limit, and is killed, never asked, when a run overstays."""
+
+    def __init__(self, home: Path | None, memory_mb: int):
+        import socket
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        import sluice
+
+        ours, theirs = socket.socketpair()
+        root = str(Path(sluice.__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        command = [sys.executable, "-c", "from sluice.events.workers import worker_main; "
+                   "worker_main()", str(theirs.fileno()), str(os.getpid()), str(memory_mb),
+                   str(home) if home is not None else ""]
+        self.process = subprocess.Popen(command, env=env, pass_fds=(theirs.fileno(),),
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.pid = self.process.pid
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        try:
+            return self.conn.poll(timeout) and self.conn.recv() == ("ready",)
+        except (EOFError, OSError):
+            return False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.conn.close()
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Ask it to leave; kill it if it does not."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout)
+        except Exception:
+            pass
+        self.kill()
+
+    def how_it_ended(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            try:
+                return f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"was killed by signal {-code}"
+        return f"exited with status {code}"
+
+
+def worker_main() -> None:
+    """The worker process: `python -c ... FD SERVER_PID MEMORY_MB HOME`. It takes runs from
+    the queue itself and records them (no round trip through the server per run) and tells its
+    slot in the server what it is doing: ("started", run id, monotonic time, time limit),
+    ("idle",) or ("retiring",) (grown too big), each saying that the run before is finished.
+    The slot sends "claim" (look for work) or None (finish this run, take no other, leave)."""
+    import sys
+    from multiprocessing.connection import Connection
+
+    fd, server, memory_mb, home = sys.argv[1:5]
+    _die_with(int(server))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
+    os.nice(WORKER_NICENESS)
+    conn = Connection(int(fd))
+    limit = int(memory_mb) * MB
+    if limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    home_path = _home(Path(home) if home else None)
+    executor = Executor(home_path, code_cache=str(home_path / "code-cache"))
+    store = RunStore.open(home_path)
+    store.relax_sync()
+    name = f"{worker_name().split(':')[0]}:{server}:{os.getpid()}"
+    conn.send(("ready",))
+    try:
+        run = None
+        while True:
+            if run is None:
+                try:
+                    asked = conn.recv()
+                except (EOFError, OSError):
+                    return
+                if asked is None:
+                    return
+                run = _claim(store, name)
+                if run is None:
+                    conn.send(("idle",))
+                    continue
+            conn.send(("started", run.id, time.monotonic(), float(run.limits.get("time") or 0)))
+            while run is not None:  # one message per run: the next run starts, or idle
+                status, value, info, error, notes, statements = _outcome(executor, run,
+                                                                         memory_mb)
+                worn_out = _worn_out(limit)
+                chain = not worn_out and not conn.poll(0)  # a message waiting: the server stops
+                try:
+                    run = store.finish(run.id, name, status, value=value, info=info,
+                                       error=error, notes=notes, statements=statements,
+                                       then_claim=LEASE if chain else None)
+                except sqlite3.Error:
+                    run = None
+                if worn_out:
+                    conn.send(("retiring",))
+                    return
+                if not chain or run is None:
+                    run = None
+                    conn.send(("idle",))
+                else:
+                    conn.send(("started", run.id, time.monotonic(),
+                               float(run.limits.get("time") or 0)))
+    finally:
+        executor.close()
+        store.close()
+
+
+def _claim(store: RunStore, name: str) -> Run | None:
+    try:
+        return store.claim(name, lease=LEASE)
+    except sqlite3.Error:
+        return None
+
+
+def _outcome(executor: Executor, run: Run, memory_mb: str) -> tuple:
+    try:
+        return executor.execute(run)
+    except MemoryError:
+        return (FAILED, None, [], f"the run needed more than its worker's {memory_mb} MB of "
+                "memory", [], 0)
+    except Exception as e:  # a bug of ours: the run fails, the worker goes on
+        return FAILED, None, [], f"internal error: {type(e).__name__}", [], 0
+
+
+def _home(home: Path | None) -> Path:
+    from connections.store import default_home
+
+    return home if home is not None else default_home()
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the server dies, however it dies (Linux); elsewhere the lease runs out."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the server died before the line above
+        os._exit(1)
+
+
+def _worn_out(limit: int) -> bool:
+    """After a run that grew the worker past half its memory limit: replace it (Python keeps
+    freed memory), so the next run starts small."""
+    if not limit:
+        return False
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > limit // 2
+
+
+class Pool:
+    """The server's worker processes, one slot thread each watching one warm worker. The worker
+    claims, runs and records runs by itself; the slot knows which run it is on and since when,
+    renews that run's lease, kills the worker when the run passes its time limit (plus a grace),
+    replaces a worker that died, and settles the run it held: queued again, or failed for good
+    after `max_attempts` tries."""
+
+    def __init__(self, store: RunStore, home: Path | None, *, workers: int = 4,
+                 max_attempts: int = 3, memory_mb: int = 1024, kill_grace: float = KILL_GRACE):
+        self.store, self.home, self.size = store, home, workers
+        self.max_attempts, self.memory_mb, self.kill_grace = max_attempts, memory_mb, kill_grace
         self._wake = threading.Condition()
+        self._generation = 0  # counts notifications, so none is missed between two looks
         self._stopping = threading.Event()
-        self._pool: list[threading.Thread] = []
+        self._stop_deadline = float("inf")
+        self._slots: list[threading.Thread] = []
+        self._workers: dict[int, WorkerProcess] = {}
+        self._guard = threading.Lock()
 
     def start(self) -> None:
-        for n in range(self.threads):
-            t = threading.Thread(target=self._loop, name=f"sluice-worker-{n}", daemon=True)
+        for n in range(self.size):
+            t = threading.Thread(target=self._slot, args=(n,), name=f"sluice-slot-{n}",
+                                 daemon=True)
             t.start()
-            self._pool.append(t)
+            self._slots.append(t)
 
     def notify(self) -> None:
+        """There may be a queued run: wake one idle worker (all of them would race for it)."""
+        with self._wake:
+            self._generation += 1
+            self._wake.notify()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> int:
+        """Wait until every worker is up (or `timeout`); how many are."""
+        deadline = time.monotonic() + timeout
+        while self.ready() < self.size and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.ready()
+
+    def ready(self) -> int:
+        """How many workers are up."""
+        with self._guard:
+            return sum(1 for w in self._workers.values() if w.ready)
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Let the runs in progress finish for up to `grace` seconds, then kill their workers
+        (those runs are queued again, not counted as tries)."""
+        self._stop_deadline = time.monotonic() + grace
+        self._stopping.set()
         with self._wake:
             self._wake.notify_all()
+        for t in self._slots:
+            t.join(max(0.0, self._stop_deadline - time.monotonic()) + 5)
+        with self._guard:
+            left = list(self._workers.values())
+        for w in left:
+            w.kill()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the runs in progress (up to `timeout`); queued ones wait for the next start."""
-        self._stopping.set()
-        self.notify()
-        deadline = time.monotonic() + timeout
-        for t in self._pool:
-            t.join(max(0.0, deadline - time.monotonic()))
+    # ------------------------------------------------------------------ one slot
 
-    def _loop(self) -> None:
-        worker = worker_name()
-        self.store.relax_sync()
+    def _slot(self, n: int) -> None:
+        worker = None
+        try:
+            while not self._stopping.is_set():
+                worker = self._replace(n, worker)
+                if worker is not None:
+                    self._watch(worker)
+        finally:
+            if worker is not None:
+                worker.close()
+                with self._guard:
+                    self._workers.pop(n, None)
+
+    def _replace(self, n: int, old: WorkerProcess | None) -> WorkerProcess | None:
+        if old is not None:
+            old.kill()
         while not self._stopping.is_set():
+            worker = WorkerProcess(self.home, self.memory_mb)
+            with self._guard:
+                self._workers[n] = worker
+            if worker.wait_ready(START_TIMEOUT):
+                worker.ready = True
+                return worker
+            log.warning("a worker process did not start (it %s); trying again",
+                        worker.how_it_ended())
+            worker.kill()
+            self._stopping.wait(1.0)
+        return None
+
+    def _watch(self, worker: WorkerProcess) -> None:
+        """Follow `worker` until it must be replaced, or the server stops."""
+        name = worker_name(worker.pid)
+        run_id, deadline, limit, beat = None, float("inf"), 0.0, 0.0
+        idle, asked, told_to_stop, seen = True, False, False, -1
+        while True:
+            if idle and not self._stopping.is_set():
+                with self._wake:  # wait for news of queued runs (or look again in a while)
+                    if self._generation == seen:
+                        self._wake.wait(IDLE_LOOK)
+            if self._stopping.is_set():
+                if run_id is None and not asked:
+                    return  # _slot closes the worker
+                if not told_to_stop:  # let it finish this run, but take no other
+                    told_to_stop = True
+                    try:
+                        worker.conn.send(None)
+                    except OSError:
+                        pass
+            elif idle:
+                seen = self._generation
+                try:
+                    worker.conn.send("claim")
+                except OSError:
+                    return
+                idle, asked = False, True
+            now = time.monotonic()
             try:
-                run = self.store.claim(worker)
-            except sqlite3.Error:
-                run = None
-            if run is None:
-                with self._wake:
-                    self._wake.wait(0.5)
+                message = worker.conn.recv() if worker.conn.poll(
+                    max(0.0, min(0.5, deadline - now))) else None
+            except (EOFError, OSError):
+                if run_id is not None:
+                    self._settle(worker, run_id, name,
+                                 f"its worker process {worker.how_it_ended()}")
+                return
+            if message is not None:
+                kind = message[0]
+                asked = False  # each message also says the run before it is finished
+                run_id, deadline = None, float("inf")
+                if kind == "started":
+                    run_id, started, limit = message[1], message[2], message[3]
+                    deadline = started + limit + self.kill_grace if limit else float("inf")
+                    beat = started + HEARTBEAT
+                elif kind == "retiring":  # it grew too big: it leaves, a fresh one comes
+                    return
+                else:
+                    idle = True
                 continue
-            try:
-                status, value, info, error, notes, statements = self.executor.execute(run)
-            except Exception as e:  # a bug of ours: the run fails, the worker goes on
-                status, value, info, error, notes, statements = (
-                    FAILED, None, [], f"internal error: {type(e).__name__}", [], 0)
-            self.store.finish(run.id, worker, status, value=value, info=info, error=error,
-                              notes=notes, statements=statements)
+            now = time.monotonic()
+            if run_id is None:
+                continue
+            if now >= self._stop_deadline:  # stopping, and the grace is over
+                worker.kill()
+                self.store.release(run_id, name, "", self.max_attempts, counted=False)
+                return
+            if now >= deadline:
+                worker.kill()
+                self._settle(worker, run_id, name, f"it passed its time limit of {limit:g} s "
+                             "and was stopped (its worker process was replaced)")
+                return
+            if now >= beat:
+                self.store.heartbeat(run_id, name, LEASE)
+                beat = now + HEARTBEAT
+
+    def _settle(self, worker: WorkerProcess, run_id: str, name: str, reason: str) -> None:
+        worker.kill()
+        final = self.store.release(run_id, name, reason, self.max_attempts)
+        log.warning("run %s: %s%s", run_id, reason,
+                    "; failed for good" if final else "; queued again")

@@ -114,12 +114,16 @@ def test_five_hundred_keep_alive_clients_all_get_answers(server):
 
 
 def _raw(server, data: bytes) -> bytes:
+    """The server's answer to bytes sent as they are (b"": it closed the connection)."""
+    answer = b""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := s.recv(65536):
-            answer += chunk
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            while chunk := s.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # it answered and closed before reading all of it
+            pass
     return answer
 
 
@@ -139,7 +143,7 @@ def test_malformed_requests_get_a_4xx_and_leave_a_clean_log(server):
 
     for timestamp in ("9" * 5000, "-1", "1e9", "", "١٢٣", "0x10", " 12", "9" * 30):
         check("POST", "/events/quick.x", data=b"{}",
-              headers={"X-Sluice-Signature": f"t={timestamp},v1=00"})
+              headers={"X-Sluice-Signature": f"t={timestamp},v1=00".encode()})
     for header in ("", ",,,", "t", "v1=", "t=1,v1", "=,=,=", "t==1", "x" * 20000):
         check("POST", "/events/quick.x", data=b"{}", headers={"X-Sluice-Signature": header})
     for authorization in ("Bearer", "Bearer ", "Basic abc", "bearer\tx", "Bearer " + "x" * 9000):
@@ -169,7 +173,7 @@ def test_malformed_requests_get_a_4xx_and_leave_a_clean_log(server):
         {"link": "a" * 5000, "service": "stripe"},
         {"link": "a", "service": "no_such_service"},
         {"link": "a", "service": "stripe", "unknown": 1},
-        {"link": "a", "service": "stripe", "params": {"x" * 10: "y"}, "scopes": None,
+        {"link": "Not A Name", "service": "stripe", "params": {"x" * 10: "y"}, "scopes": None,
          "api_key": ""},
     ]
     for data in bad_creates:

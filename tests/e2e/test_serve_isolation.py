@@ -27,9 +27,11 @@ LOOP = ('digits = "0123456789".toList("");\nn = 0;\n'
         'for each d in digits { for each e in digits { for each f in digits { '
         'for each g in digits { n = n + 1; } } } } } } }\nreturn n;\n')
 REDOS = 'return ("a".leftpad(35).replaceAll(" ", "a") + "!").matches("(a+)+$");\n'
+# a million statements: long enough to be caught running, short enough to finish
 SHORT = ('digits = "0123456789".toList("");\nn = 0;\n'
-         'for each a in digits { for each b in digits { for each c in digits { n = n + 1; } } }\n'
-         'return n;\n')
+         'for each a in digits { for each b in digits { for each c in digits { '
+         'for each d in digits { for each e in digits { for each f in digits { n = n + 1; } } } '
+         '} } }\nreturn n;\n')
 
 
 class Serve(Server):
@@ -173,7 +175,8 @@ def test_a_catastrophic_regex_does_not_freeze_the_server(tmp_path, home):
 
 
 def test_a_hung_worker_is_killed_at_the_time_limit_and_replaced(tmp_path, home):
-    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 1}), quick=(QUICK, {}))
+    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 3, "statements": 0}),
+                            quick=(QUICK, {}))
     server = Serve(home, bindings, "--workers", 1).start()
     try:
         run_id = server.post("short.x", {}).json()["runs"][0]
@@ -182,10 +185,10 @@ def test_a_hung_worker_is_killed_at_the_time_limit_and_replaced(tmp_path, home):
         stopped_at = time.time()
         assert server.health()["running"] == 1
         replacement = wait_for_owner(home, run_id, not_pid=hung, timeout=15)
-        assert time.time() - stopped_at < 6  # time limit 1 s + the kill's grace + a respawn
+        assert time.time() - stopped_at < 9  # time limit 3 s + the kill's grace + a respawn
         assert not alive(hung)
         run = server.run_until(run_id, lambda r: r["status"] == "done")
-        assert run["return"] == 1000 and run["attempts"] == 2
+        assert run["return"] == 1000000 and run["attempts"] == 2
         quick = server.post("quick.x", {"tag": 1}).json()["runs"][0]
         assert server.run_until(quick, lambda r: r["status"] == "done")["return"] == {"echo": 1}
         assert owner(home, quick)[1] is None and alive(replacement)
@@ -243,7 +246,7 @@ def test_a_run_left_running_by_a_killed_server_fails_for_good_after_three_tries(
 
 
 def test_sigterm_stops_the_server_within_its_grace_even_when_a_run_hangs(tmp_path, home):
-    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 0}))
+    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 0, "statements": 0}))
     server = Serve(home, bindings, "--workers", 1, "--grace", 2).start()
     run_id = server.post("short.x", {}).json()["runs"][0]
     hung = wait_for_owner(home, run_id)
@@ -261,14 +264,14 @@ def test_sigterm_stops_the_server_within_its_grace_even_when_a_run_hangs(tmp_pat
     restarted = Serve(home, bindings, "--workers", 1).start()
     try:
         run = restarted.run_until(run_id, lambda r: r["status"] == "done")
-        assert run["return"] == 1000 and run["attempts"] == 1
+        assert run["return"] == 1000000 and run["attempts"] == 1
     finally:
         assert restarted.stop(wait=15) == 0
 
 
 def test_a_second_server_leaves_alone_the_runs_of_a_live_one_and_takes_over_a_dead_ones(
         tmp_path, home):
-    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 30}))
+    bindings = bindings_for(tmp_path, short=(SHORT, {"time": 30, "statements": 0}))
     first = Serve(home, bindings, "--workers", 1).start()
     second = None
     try:
@@ -287,13 +290,15 @@ def test_a_second_server_leaves_alone_the_runs_of_a_live_one_and_takes_over_a_de
 
         run_id = second.post("short.x", {}).json()["runs"][0]
         worker = wait_for_owner(home, run_id)
+        os.kill(worker, signal.SIGSTOP)
         third = Serve(home, bindings, "--workers", 1, "--recover-every", 0.5).start()
         try:
-            os.kill(worker, signal.SIGSTOP)
+            time.sleep(1)
+            assert owner(home, run_id) == ("running", worker)
             second.process.kill()  # kill -9: its worker goes with it
             second.process.wait(10)
             run = third.run_until(run_id, lambda r: r["status"] == "done", timeout=20)
-            assert run["attempts"] == 2 and run["return"] == 1000
+            assert run["attempts"] == 2 and run["return"] == 1000000
         finally:
             assert third.stop(wait=15) == 0
     finally:
