@@ -80,6 +80,7 @@ KILL_GRACE = 2.0      # seconds past a run's time limit before its worker is kil
 LEASE = 30.0          # seconds a claim holds without a heartbeat
 HEARTBEAT = 5.0       # seconds between a busy slot's lease renewals
 START_TIMEOUT = 60.0  # seconds a new worker may take to be ready
+SERVER_SECRETS = ("SLUICE_RUNNER_TOKEN", "SLUICE_SIGNING_SECRET", "SLUICE_ADMIN_TOKEN")
 WORKER_NICENESS = 5   # scripts yield the CPU to the server, which must always answer
 IDLE_LOOK = 2.0       # seconds between an idle worker's looks at the queue, unless notified
 
@@ -99,7 +100,8 @@ class WorkerProcess:
 
         ours, theirs = socket.socketpair()
         root = str(Path(sluice.__file__).resolve().parents[1])
-        env = dict(os.environ)
+        # the server's own tokens stay in the server
+        env = {k: v for k, v in os.environ.items() if k not in SERVER_SECRETS}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         command = [sys.executable, "-c", "from sluice.events.workers import worker_main; "
                    "worker_main()", str(theirs.fileno()), str(os.getpid()), str(memory_mb),

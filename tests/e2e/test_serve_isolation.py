@@ -196,6 +196,31 @@ def test_a_hung_worker_is_killed_at_the_time_limit_and_replaced(tmp_path, home):
         assert server.stop(wait=15) == 0
 
 
+GREEDY = ('s = "a".repeat(1000000);\n'
+          'for each i in "0123456789012345678901234567890".toList("") { s = s + s; }\n'
+          'return s.length();\n')
+
+
+def test_a_run_that_needs_too_much_memory_fails_and_its_worker_is_renewed(tmp_path, home):
+    bindings = bindings_for(tmp_path, greedy=(GREEDY, {"text_size": 0, "statements": 0}),
+                            quick=(QUICK, {}))
+    server = Serve(home, bindings, "--workers", 1, "--worker-memory", 300).start()
+    try:
+        (worker,) = children(server.process.pid)
+        with open(f"/proc/{worker}/environ", "rb") as f:
+            assert RUNNER.encode() not in f.read()  # the server's tokens stay in the server
+        greedy = server.post("greedy.x", {}).json()["runs"][0]
+        run = server.run_until(greedy, lambda r: r["status"] == "failed")
+        assert "memory" in run["error"].lower() and run["attempts"] == 1, run
+        quick = server.post("quick.x", {"tag": 3}).json()["runs"][0]
+        assert server.run_until(quick, lambda r: r["status"] == "done")["return"] == {"echo": 3}
+        assert not alive(worker)  # it had grown: a fresh worker took its place
+        assert server.health()["workers"] == 1
+    finally:
+        assert server.stop(wait=15) == 0
+    assert not any("Traceback" in line for line in server.logs), server.logs
+
+
 def test_a_run_that_crashes_its_worker_three_times_is_failed_for_good(tmp_path, home):
     bindings = bindings_for(tmp_path, loop=(LOOP, {"statements": 0, "time": 30}),
                             quick=(QUICK, {}))
