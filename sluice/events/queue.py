@@ -154,10 +154,10 @@ def _orphaned(worker: str | None, lease_until: float | None, now: float) -> bool
     host, server, child = (worker.split(":") + ["", ""])[:3]
     if host != socket.gethostname() or not server.isdigit():
         return lease_until < now  # another machine's: only its lease tells
-    if int(server) == os.getpid():
-        return False  # ours: the slot that holds it settles it
     if child.isdigit() and int(child) < 1 << 22 and _pid_alive(int(child)):
         return False  # its worker still runs it: let it finish
+    if int(server) == os.getpid():
+        return lease_until < now  # ours: the slot that held it settles it, unless it could not
     return lease_until < now or not _pid_alive(int(server))
 
 
@@ -287,17 +287,16 @@ class RunStore:
             db.execute("UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running' "
                        "AND worker = ?", (time.time() + lease, run_id, worker))
 
-    def release(self, run_id: str, worker: str, reason: str, max_attempts: int, *,
-                counted: bool = True) -> bool:
-        """A run whose worker died or was killed: queued again, or failed with `reason` once it
-        has had `max_attempts` tries (True then). Not `counted`: the server stopped it, the run
-        is not to blame, and the try is given back."""
+    def release(self, worker: str, reason: str, max_attempts: int, *,
+                counted: bool = True) -> list[tuple[str, bool]]:
+        """The runs held by a worker that died or was killed: each queued again, or failed with
+        `reason` once it has had `max_attempts` tries. Not `counted`: the server stopped it, the
+        run is not to blame, and the try is given back. (run id, failed for good) of each."""
         with self._transaction() as db:
-            row = db.execute("SELECT attempts FROM runs WHERE id = ? AND status = 'running' AND "
-                             "worker = ?", (run_id, worker)).fetchone()
-            if row is None:
-                return False
-            return self._settle(db, run_id, row["attempts"], reason, max_attempts, counted)
+            held = db.execute("SELECT id, attempts FROM runs WHERE status = 'running' AND "
+                              "worker = ?", (worker,)).fetchall()
+            return [(r["id"], self._settle(db, r["id"], r["attempts"], reason, max_attempts,
+                                           counted)) for r in held]
 
     def _settle(self, db, run_id: str, attempts: int, reason: str, max_attempts: int,
                 counted: bool = True) -> bool:

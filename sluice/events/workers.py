@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -76,7 +77,10 @@ class AllowedWeb:
 # ---------------------------------------------------------------------- worker processes
 
 MB = 1024 * 1024
-KILL_GRACE = 2.0      # seconds past a run's time limit before its worker is killed
+# Seconds past a run's time limit before its worker is killed: the runtime stops a run itself
+# at its limit, but only between statements, and a starved machine makes it late.
+KILL_GRACE = 3.0
+KILL_GRACE_SHARE = 0.1  # ... plus this share of the limit
 LEASE = 30.0          # seconds a claim holds without a heartbeat
 HEARTBEAT = 5.0       # seconds between a busy slot's lease renewals
 START_TIMEOUT = 60.0  # seconds a new worker may take to be ready
@@ -86,13 +90,12 @@ IDLE_LOOK = 2.0       # seconds between an idle worker's looks at the queue, unl
 
 
 class WorkerProcess:
-    """One warm worker: a child Python process that runs scripts one at a time, sent over a
-    socket pair. It dies with the server (PR_SET_PDEATHSIG on Linux), lives under an OS memory
-    limit, and is killed, never asked, when a run overstays."""
+    """One warm worker: a child Python process that takes runs from the queue and runs them one
+    at a time, telling its slot over a socket pair. It dies with the server (PR_SET_PDEATHSIG on
+    Linux), lives under an OS memory limit, and is killed, never asked, when a run overstays."""
 
     def __init__(self, home: Path | None, memory_mb: int):
         import socket
-        import subprocess
         import sys
         from multiprocessing.connection import Connection
 
@@ -136,7 +139,7 @@ class WorkerProcess:
             pass
         try:
             self.process.wait(timeout)
-        except Exception:
+        except subprocess.TimeoutExpired:
             pass
         self.kill()
 
@@ -328,8 +331,13 @@ class Pool:
         try:
             while not self._stopping.is_set():
                 worker = self._replace(n, worker)
-                if worker is not None:
+                if worker is None:
+                    continue
+                try:
                     self._watch(worker)
+                except sqlite3.Error as e:  # the queue is unwell: a fresh start in a moment
+                    log.warning("a worker slot could not reach the run queue: %s", e)
+                    self._stopping.wait(1.0)
         finally:
             if worker is not None:
                 worker.close()
@@ -382,10 +390,9 @@ class Pool:
             try:
                 message = worker.conn.recv() if worker.conn.poll(
                     max(0.0, min(0.5, deadline - now))) else None
-            except (EOFError, OSError):
-                if run_id is not None:
-                    self._settle(worker, run_id, name,
-                                 f"its worker process {worker.how_it_ended()}")
+            except (EOFError, OSError):  # it died (perhaps between a claim and its report)
+                worker.kill()
+                self._settle(worker, name, f"its worker process {worker.how_it_ended()}")
                 return
             if message is not None:
                 kind = message[0]
@@ -393,7 +400,8 @@ class Pool:
                 run_id, deadline = None, float("inf")
                 if kind == "started":
                     run_id, started, limit = message[1], message[2], message[3]
-                    deadline = started + limit + self.kill_grace if limit else float("inf")
+                    deadline = started + limit * (1 + KILL_GRACE_SHARE) + self.kill_grace \
+                        if limit else float("inf")
                     beat = started + HEARTBEAT
                 elif kind == "retiring":  # it grew too big: it leaves, a fresh one comes
                     return
@@ -405,19 +413,19 @@ class Pool:
                 continue
             if now >= self._stop_deadline:  # stopping, and the grace is over
                 worker.kill()
-                self.store.release(run_id, name, "", self.max_attempts, counted=False)
+                self.store.release(name, "", self.max_attempts, counted=False)
                 return
             if now >= deadline:
                 worker.kill()
-                self._settle(worker, run_id, name, f"it passed its time limit of {limit:g} s "
-                             "and was stopped (its worker process was replaced)")
+                self._settle(worker, name, f"it passed its time limit of {limit:g} s and was "
+                             "stopped (its worker process was replaced)")
                 return
             if now >= beat:
                 self.store.heartbeat(run_id, name, LEASE)
                 beat = now + HEARTBEAT
 
-    def _settle(self, worker: WorkerProcess, run_id: str, name: str, reason: str) -> None:
-        worker.kill()
-        final = self.store.release(run_id, name, reason, self.max_attempts)
-        log.warning("run %s: %s%s", run_id, reason,
-                    "; failed for good" if final else "; queued again")
+    def _settle(self, worker: WorkerProcess, name: str, reason: str) -> None:
+        """The runs the (dead) worker held: queued again, or failed for good."""
+        for run_id, final in self.store.release(name, reason, self.max_attempts):
+            log.warning("run %s: %s%s", run_id, reason,
+                        "; failed for good" if final else "; queued again")

@@ -35,11 +35,13 @@ def dead_pid() -> int:
 def test_who_may_take_a_running_run_back():
     now = time.time()
     gone, live = dead_pid(), os.getppid()
-    assert not _orphaned(worker_name(), now - 100, now)  # this process's own runs
+    assert not _orphaned(worker_name(), now - 100, now)  # this process runs it
     # another server's run, whose worker still lives: never, even with its lease run out
     assert not _orphaned(f"{HOST}:{gone}:{live}", now - 60, now)
     # a live server heartbeating, its worker gone a moment ago: its slot settles it
     assert not _orphaned(f"{HOST}:{live}:{gone}", now + 30, now)
+    assert not _orphaned(worker_name(gone), now + 30, now)
+    assert _orphaned(worker_name(gone), now - 1, now)  # ... unless it could not
     # a live server that stopped heartbeating, and no worker: yes
     assert _orphaned(f"{HOST}:{live}:{gone}", now - 1, now)
     # server and worker gone: at once, lease or not
@@ -56,8 +58,8 @@ def test_a_run_gets_three_tries_then_fails_with_the_reason(store):
     for attempt in (1, 2, 3):
         run = store.claim("w", lease=30)
         assert run.id == run_id and run.attempts == attempt
-        final = store.release(run_id, "w", "its worker process was killed by SIGKILL", 3)
-        assert final == (attempt == 3)
+        released = store.release("w", "its worker process was killed by SIGKILL", 3)
+        assert released == [(run_id, attempt == 3)]
     run = store.get(run_id)
     assert run.status == "failed" and run.attempts == 3
     assert run.error == ("its worker process was killed by SIGKILL; it ended its worker 3 "
@@ -68,9 +70,9 @@ def test_a_run_gets_three_tries_then_fails_with_the_reason(store):
 def test_a_run_stopped_by_the_server_gets_its_try_back(store):
     (run_id,), _ = store.submit("e.x", store.bindings, {})
     store.claim("w", lease=30)
-    assert store.release(run_id, "w", "", 1, counted=False) is False
+    assert store.release("someone else", "", 1) == []  # only the holder's runs
+    assert store.release("w", "", 1, counted=False) == [(run_id, False)]
     assert store.get(run_id).status == "queued" and store.get(run_id).attempts == 0
-    assert store.release(run_id, "someone else", "", 1) is False  # only the holder
 
 
 def test_recovery_fails_for_good_a_run_whose_processes_died_three_times(store):
