@@ -315,6 +315,9 @@ class RunStore:
         """Settle the runs left `running` by processes that are gone (see `_orphaned`): queued
         again, or failed for good after `max_attempts` tries. How many were settled."""
         now = time.time()
+        if self._db().execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1"
+                              ).fetchone() is None:
+            return 0  # a read, not the write lock, when nothing runs
         with self._transaction() as db:
             stale = [(r["id"], r["attempts"]) for r in db.execute(
                 "SELECT id, worker, lease_until, attempts FROM runs WHERE status = 'running'")
