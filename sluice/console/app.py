@@ -83,13 +83,11 @@ def console_blueprint(ctx: ConsoleContext):
                                 secure=_secure(ctx, request))
         return response
 
-    @bp.app_errorhandler(400)
-    @bp.app_errorhandler(401)
-    @bp.app_errorhandler(403)
-    @bp.app_errorhandler(404)
-    def refused(error):
-        if not request.path.startswith("/console"):
-            return error  # the rest of the server answers in its own way
+    @bp.errorhandler(400)
+    @bp.errorhandler(401)
+    @bp.errorhandler(403)
+    @bp.errorhandler(404)
+    def refused(error):  # the console's own pages only: the rest of the server answers in JSON
         text = getattr(error, "description", "") or "refused"
         return render_template("error.html", code=error.code, message=text,
                                session=g.get("session")), error.code

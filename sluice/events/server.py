@@ -289,7 +289,17 @@ class App:
             return jsonify(found.to_dict())
 
         self._admin_routes(app, refuse)
+        self._console(app)
         return app
+
+    def _console(self, app) -> None:
+        """The Connections console under /console (sluice.console), on this server's store."""
+        from ..console import ConsoleContext, console_blueprint
+
+        app.register_blueprint(console_blueprint(ConsoleContext(
+            home=self.home, admin_token=self.secrets.admin,
+            public_url=(os.environ.get("SLUICE_PUBLIC_URL") or "").rstrip("/") or None,
+            bindings_path=self.bindings_path, connections=self.web._conns())))
 
     def _admin_routes(self, app, refuse):
         from flask import jsonify, request

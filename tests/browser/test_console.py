@@ -19,6 +19,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "console-admin-token-5b1e7"
+RUNNER_TOKEN = "console-runner-token-77c2e"
 PASSWORD = "a long console password 42"
 CLIENT_ID, CLIENT_SECRET = "console-test-app", "console-client-secret-9d3f"
 SCREENSHOTS = os.environ.get("SLUICE_SCREENSHOTS")  # a folder: save the main pages there
@@ -36,14 +37,17 @@ def _free_port() -> int:
 
 
 class Console:
-    """`sluice console` in a process of its own, with a home of its own."""
+    """`sluice console` (or `sluice serve`, which serves the same console) in a process of its
+    own, with a home of its own."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, command: str = "console"):
+        self.command = command
         self.home = tmp_path / "home"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, SLUICE_HOME=str(self.home), SLUICE_NO_BROWSER="1",
                         SLUICE_ADMIN_TOKEN=ADMIN_TOKEN, CONSOLE_PASSWORD=PASSWORD,
+                        SLUICE_RUNNER_TOKEN=RUNNER_TOKEN,
                         PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH",
                                                                               "")]))
         self.env.pop("SLUICE_SECRET_KEY", None)
@@ -57,15 +61,15 @@ class Console:
         return done
 
     def start(self):
-        self.process = subprocess.Popen(_command() + ["console", "--port", str(self.port)],
+        self.process = subprocess.Popen(_command() + [self.command, "--port", str(self.port)],
                                         env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                requests.get(self.url + "/console/sign-in", timeout=1)
+                requests.get(self.url + "/console/sign-in", timeout=3)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         self.stop()
         raise AssertionError("the console did not start: " + self.process.stderr.read())
@@ -77,6 +81,21 @@ class Console:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`sluice serve` with a binding (event `ping` runs scripts/who.dg) and the console."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "who.dg").write_text('return "not yet";\n')
+    (tmp_path / "scripts" / "events.toml").write_text(
+        '[[binding]]\nname = "who"\nevent = "ping"\nscript = "who.dg"\n'
+        'connections = ["mailchimp"]\n')
+    c = Console(tmp_path, "serve")
+    c.sluice("console", "set-password", "--password-env", "CONSOLE_PASSWORD")
+    c.start()
+    yield c
+    c.stop()
 
 
 @pytest.fixture
@@ -107,7 +126,8 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"console-{name}.png"), full_page=True)
 
 
-def test_the_mailchimp_story_in_the_browser(console, page, provider, tmp_path):
+def test_the_mailchimp_story_in_the_browser(served, page, provider, tmp_path):
+    console = served
     provider.add_client(CLIENT_ID, CLIENT_SECRET)
     seen: list[str] = []
     page.on("response", lambda r: seen.append(_text(r)))
@@ -178,13 +198,17 @@ def test_the_mailchimp_story_in_the_browser(console, page, provider, tmp_path):
                       'connection: "mailchimp" ];\ninfo me.get("user");\n')
     assert console.sluice("run", script).stdout.strip() == "alice"
 
-    # a run of a bound script shows on the runs page and has a page of its own
-    (tmp_path / "scripts").mkdir()
+    # an event runs the bound script in the server's workers; the run shows on the runs page
     (tmp_path / "scripts" / "who.dg").write_text(script.read_text() + 'return "done";\n')
-    (tmp_path / "scripts" / "events.toml").write_text(
-        '[[binding]]\nname = "who"\nevent = "ping"\nscript = "who.dg"\n'
-        'connections = ["mailchimp"]\n')
-    console.sluice("trigger", "ping")
+    accepted = requests.post(console.url + "/events/ping", json={}, timeout=10,
+                             headers={"Authorization": f"Bearer {RUNNER_TOKEN}"})
+    assert accepted.status_code == 202
+    (run_id,) = accepted.json()["runs"]
+    deadline = time.monotonic() + 30
+    while requests.get(f"{console.url}/runs/{run_id}", timeout=5, headers={
+            "Authorization": f"Bearer {RUNNER_TOKEN}"}).json()["status"] != "done":
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.2)
     page.get_by_role("link", name="Runs").click()
     page.get_by_label("Status").select_option("done")
     page.get_by_role("button", name="Filter").click()
@@ -224,7 +248,7 @@ def test_the_mailchimp_story_in_the_browser(console, page, provider, tmp_path):
     assert replay.status_code == 302 and "/console/sign-in" in replay.headers["Location"]
 
     # no page and no answer held a secret
-    secrets = [CLIENT_SECRET, ADMIN_TOKEN, PASSWORD, *provider.all_secrets()]
+    secrets = [CLIENT_SECRET, ADMIN_TOKEN, RUNNER_TOKEN, PASSWORD, *provider.all_secrets()]
     for text in seen:
         for secret in secrets:
             assert secret not in text
