@@ -84,7 +84,7 @@ def _scanner() -> re.Pattern:
     return re.compile(r"""
         (?P<ws>\s+)
       | (?P<comment>//[^\n]*|/\*[\s\S]*?\*/)
-      | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+"|'[^'\\]*+(?:\\.[^'\\]*+)*+')
       | (?P<word>[^\W\d]\w*)
       | (?P<number>\d+(?:\.\d+)?)
       | (?P<op>==|!=|<=|>=|&&|\|\||\+=|-=|\*=|/=|%=|[-+*/%<>=!.,;:(){}\[\]])
@@ -560,9 +560,9 @@ def unclosed_at(text: str, offset: int) -> bool:
     if rest.startswith("/*"):
         return "*/" not in rest[2:]
     if rest[:1] == '"':
-        return re.match(r'"(?:[^"\\]|\\.)*"', rest, re.DOTALL) is None
+        return re.match(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', rest, re.DOTALL) is None
     if rest[:1] == "'":
-        return re.match(r"'(?:[^'\\]|\\.)*'", rest, re.DOTALL) is None
+        return re.match(r"'[^'\\]*+(?:\\.[^'\\]*+)*+'", rest, re.DOTALL) is None
     return False
 
 
@@ -640,6 +640,20 @@ def _statement_tokens(tokens: list[_Tok]) -> list[_Tok]:
         if tokens[i].value in (";", "{", "}"):
             return tokens[i + 1:]
     return tokens
+
+
+# Blocks and brackets may nest this deep: far beyond any real script, and shallow enough that
+# every later stage (the compiler, the formatter, Python's own compiler) can recurse through
+# them. Chains that open no bracket per link (`a + b + ...`, `x.f().g()...`, `!!x`) are not
+# nesting and have no limit: the stages after the parser walk them without recursion.
+MAX_NESTING = 100
+
+
+def too_deep(span: Span, filename: str, text: str) -> DelugeSyntaxError:
+    """The bracket or block at `span` is one level deeper than MAX_NESTING."""
+    return DelugeSyntaxError(f"nested more than {MAX_NESTING} levels deep (blocks and "
+                             "brackets); move the inner part into a variable or a function",
+                             span, filename, text)
 
 
 def span_error(message: str, span: Span, filename: str, text: str) -> DelugeSyntaxError:

@@ -11,26 +11,32 @@ syntax errors.
 
 from __future__ import annotations
 
-from .errors import Problem, StaticErrors
+from .errors import LimitExceeded, Problem, StaticErrors
 
 
-def problems(source: str, filename: str = "<script>") -> list[Problem]:
-    """Every error that keeps `source` from running, in order of position (empty: it runs)."""
+def problems(source: str, filename: str = "<script>", limits=None) -> list[Problem]:
+    """Every error that keeps `source` from running, in order of position (empty: it runs).
+    `limits` (runtime.Limits): the `source` limit is the one a run would have."""
     from dsl import DelugeSyntaxError
     from dsl.recover import syntax_errors
 
     from .run import Runtime
 
     try:
-        Runtime(cache_size=1).compile(source, filename)
+        Runtime(cache_size=1, limits=limits).compile(source, filename)
     except StaticErrors as e:
         return list(e.errors)
+    except LimitExceeded as e:
+        return [Problem(0, 0, e.message, "limit")]
+    except MemoryError:
+        return [Problem(0, 0, "Out of memory while compiling the script; make it shorter",
+                        "limit")]
     except DelugeSyntaxError as first:
         errors, repaired = syntax_errors(source, filename)
         found = [Problem(e.line, e.column, e.message, "syntax") for e in errors or [first]]
         if repaired:
             try:
-                Runtime(cache_size=1).compile(repaired, filename)
+                Runtime(cache_size=1, limits=limits).compile(repaired, filename)
             except StaticErrors as e:
                 found += e.errors
             except DelugeSyntaxError:

@@ -207,6 +207,7 @@ class _Generator:
         self.errors: list[Problem] = []
         self.helpers: dict = base_helpers()  # what the code may name; the spec says how to
         self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
+        self.spec_seen: set[tuple] = set()
         self.temps = itertools.count()
         self.functions: dict[str, A.FunctionDef] = {}
         for f in script.functions:
@@ -223,7 +224,8 @@ class _Generator:
         self.errors.append(Problem(node.span[0], node.span[1], message, code))
 
     def add_helper(self, spec: tuple) -> None:
-        if spec not in self.spec:
+        if spec not in self.spec_seen:
+            self.spec_seen.add(spec)
             self.spec.append(spec)
             self.helpers.update(helpers_from_spec([spec]))
 

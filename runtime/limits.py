@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import math
 
-from .errors import DelugeError
+from .errors import DelugeError, LimitExceeded
 
 # The run in progress in this thread (or task), for built-ins that check sizes.
 current_run: contextvars.ContextVar = contextvars.ContextVar("sluice_run")
@@ -21,9 +21,11 @@ DEFAULTS = {
     "info_size": 1 * MB,  # bytes of info output in all
     "collection_size": 1_000_000,  # elements in one list or map
     "text_size": 10_000_000,  # characters in one text
+    "source": 1 * MB,  # bytes of the script's source (UTF-8), refused before it is parsed
 }
 UNITS = {"time": "seconds", "http_timeout": "seconds", "response_size": "bytes",
-         "info_size": "bytes", "collection_size": "elements", "text_size": "characters"}
+         "info_size": "bytes", "collection_size": "elements", "text_size": "characters",
+         "source": "bytes"}
 
 
 class Limits:
@@ -83,6 +85,23 @@ class Limits:
 
     def __repr__(self) -> str:
         return "Limits(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
+
+
+def source_size(source: str, limit) -> int | None:
+    """The size in bytes of `source` when it is past `limit` (0: none), else None. Texts far
+    from the limit either way are told by their length alone, without encoding them."""
+    if not limit or len(source) * 4 <= limit:
+        return None
+    size = len(source) if len(source) > limit else len(source.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
+
+
+def check_source(source: str, limits: "Limits") -> None:
+    """Refuse a script longer than the `source` limit, before anything reads it."""
+    size = source_size(source, limits.source)
+    if size is not None:
+        raise LimitExceeded("source", f"The script is {size:,} bytes long; a script may be at "
+                                      f"most {int(limits.source):,} bytes (limit source)")
 
 
 def check_collection(n: int) -> None:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 from .code import CATCHABLE, FILENAME_PREFIX, NO_RETURN, Compiled, _tb_line, source_key
 from .errors import DelugeError, LimitExceeded, StaticErrors
-from .limits import Limits, current_run
+from .limits import Limits, check_source, current_run
 from .rt import python_error_message
 from .services import TASK_TITLES, Services
 from .values import equal, from_plain, is_list, to_plain, to_text
@@ -238,7 +238,10 @@ class Runtime:
         self._cache_size = cache_size
 
     def compile(self, source, filename: str = "<script>") -> Compiled:
-        """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors."""
+        """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors, or
+        LimitExceeded for a source longer than the `source` limit."""
+        if isinstance(source, str):
+            check_source(source, self.limits)
         return self._compiled(source, filename)[0]
 
     def _compiled(self, source, filename: str, interactive: bool = False):
@@ -276,14 +279,19 @@ class Runtime:
         session: its body runs even when it only defines functions, and `Result.variables`
         holds its variables at the end."""
         started = time.monotonic()
+        limits = limits or self.limits
         try:
+            if isinstance(source, str):
+                check_source(source, limits)
             compiled, function = self._compiled(source, filename, interactive)
+        except LimitExceeded as e:
+            return Result(error=e, duration=time.monotonic() - started)
         except Exception as e:
             if not _compile_error(e):
                 raise
             return Result(error=e, duration=time.monotonic() - started)
         values = {k: from_plain(v) for k, v in (args or {}).items()}
-        context = RunContext(limits or self.limits, services or self.services, values, on_info)
+        context = RunContext(limits, services or self.services, values, on_info)
         token = current_run.set(context)
         value, error = None, None
         try:

@@ -213,25 +213,28 @@ def assigned_before_read(body) -> set[str]:
     seen, so it need not be bound and the variable's type is what the script gives it. Inside
     a loop the same holds for a variable the loop's body assigns before it reads it, when
     nothing after the loop reads it (a loop that never ran would leave it unset)."""
-    reads_after: list[set[str]] = [set()]  # reads_after[i]: names read by body[-i:]
-    for s in reversed(body):
-        reads_after.append(reads_after[-1] | read_names(s, set()))
-    reads_after.reverse()
+    reads = [read_names(s, set()) for s in body]
+    last_read: dict[str, int] = {}  # name -> index of the last statement reading it
+    for index, names in enumerate(reads):
+        for name in names:
+            last_read[name] = index
     seen: set[str] = set()
     out: set[str] = set()
     for index, s in enumerate(body):
-        reads = read_names(s, set())
         k = type(s)
         if k is A.Assign and type(s.target) is A.Name and s.op == "=":
             name = s.target.name
             if name not in seen and name not in read_names(s.value, set()):
                 out.add(name)
         elif k in (A.ForEach, A.ForIndex):  # the loop sets its variable before the body runs
-            if s.var not in seen and s.var not in read_names(s.iterable, set()):
+            iterable = read_names(s.iterable, set())
+            if s.var not in seen and s.var not in iterable:
                 out.add(s.var)
-            unread = seen | read_names(s.iterable, set()) | reads_after[index + 1]
-            out |= assigned_before_read(s.body) - unread
-        seen |= reads
+            for name in assigned_before_read(s.body):
+                if name not in seen and name not in iterable and \
+                        last_read.get(name, -1) <= index:
+                    out.add(name)
+        seen |= reads[index]
         if k is A.Assign and type(s.target) is A.Name:
             seen.add(s.target.name)
         elif k in (A.ForEach, A.ForIndex):

@@ -12,18 +12,49 @@ from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_he
                      read_script, script_files, write_atomically)
 
 
+def read_script_within(path: Path, limits) -> str:
+    """The script, refused (LimitExceeded) past the `source` limit before it is read whole."""
+    from runtime.limits import LimitExceeded, check_source
+
+    size = path.stat().st_size
+    if limits.source and size > limits.source + 3:  # too long, byte order mark or not
+        raise LimitExceeded("source", f"The script is {size:,} bytes long; a script may be at "
+                                      f"most {int(limits.source):,} bytes (limit source)")
+    source = read_script(path)
+    check_source(source, limits)
+    return source
+
+
+def command_limits(args):
+    import runtime
+
+    try:
+        return runtime.Limits.parse(args.limit or [])
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 def cmd_check(args) -> int:
     """Each file is refused for what `sluice run` would refuse it for (runtime.problems: the
     same parser and static analysis), every error of it listed; --strict adds style warnings."""
     import dsl
     import runtime
 
+    limits = command_limits(args)
     files = script_files(args.paths)
     results = []
     for path in files:
         entry = {"file": str(path), "ok": True}
         try:
-            source = read_script(path)
+            source = read_script_within(path, limits)
+        except runtime.LimitExceeded as e:
+            entry.update(ok=False, error={"file": str(path), "line": 0, "column": 0,
+                                          "message": e.message, "code": "limit"})
+            entry["errors"] = [entry["error"]]
+            if not args.json:
+                print(f"{path}: {e.message}")
+            results.append(entry)
+            continue
         except OSError as e:
             entry.update(ok=False, error={"file": str(path), "line": 0, "column": 0,
                                           "message": f"cannot read: {e.strerror or e}",
@@ -33,7 +64,7 @@ def cmd_check(args) -> int:
                 print(f"{path}: cannot read: {e.strerror or e}")
             results.append(entry)
             continue
-        problems = runtime.problems(source, str(path))
+        problems = runtime.problems(source, str(path), limits)
         entry["errors"] = [p.to_dict() for p in problems]
         if problems:
             entry.update(ok=False, error=dict(problems[0].to_dict(), file=str(path)))
@@ -147,17 +178,20 @@ def cmd_run(args) -> int:
     from runtime.values import to_text
 
     path = Path(args.file)
+    limits = command_limits(args)
     try:
-        source = read_script(path)
+        source = read_script_within(path, limits)
     except FileNotFoundError:
         raise UsageError(f"{args.file}: no such file") from None
     except OSError as e:
         raise UsageError(f"{args.file}: cannot read: {e.strerror or e}") from None
+    except runtime.LimitExceeded as e:
+        if args.json:
+            print(json.dumps(runtime.Result(error=e).to_dict(), indent=2))
+        else:
+            print(f"{path}: {e.render()}", file=sys.stderr)
+        return EXIT_FAILED
     values = run_arguments(args)
-    try:
-        limits = runtime.Limits.parse(args.limit or [])
-    except ValueError as e:
-        raise UsageError(str(e)) from None
     services = services_for_run(args.timezone, crm_backend(args))
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
@@ -290,6 +324,9 @@ def _check_parser(sub) -> None:
     check.add_argument("--strict", action="store_true",
                        help="also warn about valid but doubtful writing ('=' comparing); "
                             "a warning fails the check")
+    check.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                       help="as for run: source (bytes, 1 MB unless changed; 0 lifts it) "
+                            "refuses longer scripts")
     check.set_defaults(run=cmd_check)
 
 
@@ -318,7 +355,8 @@ def _run_parser(sub) -> None:
     run.add_argument("--limit", action="append", metavar="NAME=VALUE",
                      help="change a limit: statements, depth, time (seconds), invokeurl "
                           "(calls), http_timeout (seconds), response_size (bytes), info_size, "
-                          "collection_size, text_size; 0 lifts it")
+                          "collection_size, text_size, source (bytes of the script); 0 "
+                          "lifts it")
     run.add_argument("--timezone", metavar="ZONE",
                      help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
     run.add_argument("--json", action="store_true",
