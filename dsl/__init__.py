@@ -11,20 +11,30 @@ from __future__ import annotations
 
 from . import ast
 from .ast import Script, Span
-from .errors import DelugeSyntaxError
+from .errors import MAX_NESTING, DelugeSyntaxError
 
-__all__ = ["DelugeSyntaxError", "Script", "Span", "ast", "format_script", "format_source",
-           "is_incomplete", "parse", "parse_expr", "style_warnings"]
+__all__ = ["DelugeSyntaxError", "MAX_NESTING", "Script", "Span", "ast", "format_script",
+           "format_source", "is_incomplete", "parse", "parse_expr", "style_warnings"]
 
 
 def _run(text: str, filename: str, start: str):
+    import gc
+
     from .build import BuildError, Rules
     from .parser import get_parser
 
+    # The parse makes a tree of new objects, none of them garbage: Python's cycle collector
+    # would walk them all again and again (half the time of a long script), so it waits.
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()
     try:
         return get_parser().run(text, start, Rules, filename)
     except BuildError as e:
         raise DelugeSyntaxError(e.message, e.span, filename, text) from None
+    finally:
+        if pause:
+            gc.enable()
 
 
 def parse(text: str, filename: str = "<script>") -> Script:

@@ -198,6 +198,21 @@ def replace(node: Node, **changes) -> Node:
     return type(node)(*args, **values)
 
 
+def walk(node):
+    """Every node under `node` (a node or a tuple of them), each before its children, in the
+    order of the source. It keeps its own stack: a chain such as `a + b + ...` with 20,000
+    terms is a tree 20,000 levels deep, deeper than Python's recursion goes."""
+    stack = [node]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if isinstance(node, tuple):
+            extend(reversed(node))
+        elif isinstance(node, Node):
+            yield node
+            extend(getattr(node, field) for field in reversed(node._compared))
+
+
 # ---------------------------------------------------------------------------- expressions
 
 

@@ -24,6 +24,9 @@ INDENT = "    "
 _BINARY_PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
                       "in": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 UNARY, POSTFIX, ATOM = 7, 8, 9
+# The link of each chained form printed first; chains are printed without recursion.
+_CHAINED = {A.Binary: lambda e: e.left, A.Unary: lambda e: e.operand,
+            A.MethodCall: lambda e: e.target, A.Attribute: lambda e: e.target}
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
             "\f": "\\f"}
@@ -42,15 +45,7 @@ def format_script(script: A.Script) -> str:
 
 def _has_bracketed(node) -> bool:
     """Does `node` hold a task block or `insert into` (printed over several lines)?"""
-    if type(node) in (A.Task, A.InsertInto):
-        return True
-    for name in node._compared:
-        value = getattr(node, name)
-        children = value if type(value) is tuple else (value,)
-        for child in children:
-            if isinstance(child, A.Node) and _has_bracketed(child):
-                return True
-    return False
+    return any(type(n) in (A.Task, A.InsertInto) for n in A.walk(node))
 
 
 def precedence(e) -> int:
@@ -283,6 +278,8 @@ class _Printer:
 
     def _expr(self, e, indent: int) -> str:
         kind = type(e)
+        if kind in _CHAINED and type(_CHAINED[kind](e)) in _CHAINED:
+            return self._chain(e, indent)
         if kind is A.Name:
             return e.name
         if kind is A.TextLit:
@@ -344,6 +341,38 @@ class _Printer:
             return self._bracketed(f"insert into {e.form}", e.fields, indent,
                                    lambda f, i: f"{f.name} = {self.expr(f.value, 0, i)}")
         raise TypeError(f"not an expression: {e!r}")
+
+    def _chain(self, e, indent: int) -> str:
+        """A chain (`a + b + ...`, `x.f().g()...`, `!!x`) from its first link up, without
+        recursion: each link adds text before what is printed so far (a unary operator, an
+        opening parenthesis) or after it."""
+        links = []
+        while type(e) in _CHAINED:
+            links.append(e)
+            e = _CHAINED[type(e)](e)
+        before: list[str] = []  # in the reverse of their order in the text
+        after = [self._expr(e, indent)]
+        for link in reversed(links):
+            kind = type(link)
+            if kind is A.Binary:
+                need = _BINARY_PRECEDENCE[link.op]
+            elif kind is A.Unary:
+                need = UNARY
+            else:
+                need = POSTFIX
+            if precedence(e) < need:
+                before.append("(")
+                after.append(")")
+            if kind is A.Binary:
+                after.append(f" {link.op} {self.expr(link.right, need + 1, indent)}")
+            elif kind is A.Unary:
+                before.append(link.op)
+            elif kind is A.Attribute:
+                after.append(f".{link.name}")
+            else:
+                after.append(f".{link.name}({self.args(link.args, indent)})")
+            e = link
+        return "".join(reversed(before)) + "".join(after)
 
     def _bound(self, e, indent: int) -> str:
         if type(e) in (A.Name, A.NumberLit) and not (type(e) is A.NumberLit and e.value < 0):

@@ -20,7 +20,9 @@ import sys
 import threading
 
 from . import cachefiles
-from .errors import explain_bad_character, explain_unexpected, unclosed_at
+from .ast import Span
+from .errors import (MAX_NESTING, explain_bad_character, explain_unexpected, too_deep,
+                     unclosed_at)
 
 START_SYMBOLS = ("script", "expr")
 OWN_LEXER_AFTER = 50  # visits before a parser state gets a regular expression of its own
@@ -28,6 +30,10 @@ OWN_LEXER_AFTER = 50  # visits before a parser state gets a regular expression o
 CHECKED = sys.intern("TASK_KEY")
 TABLE_FORMAT = 4  # bump when the shape of the cached tables changes
 END = "$END"
+# Brackets and blocks opened and not yet closed, counted as tokens are shifted (see
+# dsl.errors.MAX_NESTING for why there is a limit).
+_NESTING = {sys.intern(k): v for k, v in (("LPAR", 1), ("LBRACE", 1), ("LSQB", 1),
+                                           ("RPAR", -1), ("RBRACE", -1), ("RSQB", -1))}
 
 
 def grammar_path() -> str:
@@ -163,6 +169,10 @@ class Tok:
 
     def __repr__(self) -> str:
         return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+def _tok_span(tok: Tok) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
 class _StateLexer:
@@ -334,6 +344,8 @@ class Parser:
         line = 1
         line_start = 0
         size_of_text = len(text)
+        nesting = _NESTING
+        depth = 0
 
         while True:
             # A state reads tokens with one regular expression of all terminals until it has
@@ -407,6 +419,10 @@ class Parser:
                 if code >= 0:
                     states.append(code)
                     values.append(tok)
+                    if ttype in nesting:
+                        depth += nesting[ttype]
+                        if depth > MAX_NESTING:
+                            raise too_deep(_tok_span(tok), filename, text) from None
                     break
                 origin, size, fn = reducers[~code]
                 if fn is None:  # pass-through rules: the value stays, only the top state changes
@@ -511,5 +527,5 @@ def get_parser() -> Parser:
     return _parser
 
 
-__all__ = ["Parser", "Tok", "generate_tables", "get_parser", "grammar_path", "lark_parser",
+__all__ = ["MAX_NESTING", "Parser", "Tok", "generate_tables", "get_parser", "grammar_path", "lark_parser",
            "load_tables"]

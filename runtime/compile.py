@@ -23,10 +23,12 @@ passed the next checkpoint (only loops and calls can make a run go on).
 from __future__ import annotations
 
 import ast as py
+import gc
 import itertools
 import sys
 
 from dsl import ast as A
+from dsl.ast import walk
 
 from . import builtins as B
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
@@ -73,12 +75,21 @@ def compile_script(script: A.Script, source: str = "", filename: str = "<script>
     """`repl`: for an interactive session: the body runs even when it is empty (a file of
     functions would otherwise run its first one), and its variables are handed back through
     `R.export` when it ends, however it ends."""
-    gen = _Generator(script, filename, repl=repl)
-    module = gen.module()
-    if gen.errors:
-        raise StaticErrors(gen.errors, filename, source)
-    code_name = f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
-    code = compile(module, code_name, "exec")
+    # The generated tree is all new objects and no garbage: Python's cycle collector would walk
+    # them again and again (three quarters of the time of a long script), so it waits.
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        gen = _Generator(script, filename, repl=repl)
+        module = gen.module()
+        if gen.errors:
+            raise StaticErrors(gen.errors, filename, source)
+        code_name = f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
+        code = compile(module, code_name, "exec")
+    finally:
+        if pause:
+            gc.enable()
     return Compiled(code, tuple(gen.spec), source, filename)
 
 
@@ -164,25 +175,39 @@ def _assigned_names(body) -> set[str]:
 
 
 def _has_loop(node) -> bool:
-    if isinstance(node, tuple):
-        return any(_has_loop(n) for n in node)
-    if not isinstance(node, A.Node):
-        return False
-    if type(node) in (A.ForEach, A.ForIndex):
-        return True
-    return any(_has_loop(getattr(node, field)) for field in node._compared)
+    return any(type(n) in (A.ForEach, A.ForIndex) for n in walk(node))
 
 
 def _calls_any(node, names: set[str]) -> bool:
     """Does anything under `node` call one of `names` (as `f(...)` or `thisapp.f(...)`)?
     Any method of that name counts too: a wrong yes only costs a little speed."""
-    if isinstance(node, tuple):
-        return any(_calls_any(n, names) for n in node)
-    if not isinstance(node, A.Node):
-        return False
-    if type(node) in (A.Call, A.MethodCall) and node.name in names:
-        return True
-    return any(_calls_any(getattr(node, field), names) for field in node._compared)
+    return any(type(n) in (A.Call, A.MethodCall) and n.name in names for n in walk(node))
+
+
+# The link of each chained form that is worked out first: a chain is a tree as deep as it is
+# long, and one longer than LONG_CHAIN is compiled flat (`_Generator.chain`).
+_CHAIN_LINKS = {A.Binary: lambda e: e.left, A.Unary: lambda e: e.operand,
+                A.MethodCall: lambda e: e.target, A.Attribute: lambda e: e.target}
+LONG_CHAIN = 16
+
+
+def _chain_longer_than(e, n: int) -> bool:
+    while type(e) in _CHAIN_LINKS:
+        n -= 1
+        if n < 0:
+            return True
+        e = _CHAIN_LINKS[type(e)](e)
+    return False
+
+
+# Python's blocks that each statement opens around its body (at most 20 in one function).
+_BLOCK_COST = {A.ForEach: 1, A.ForIndex: 1, A.Try: 2}
+MAX_BLOCKS = 18
+
+
+def _split_return(scope, value):
+    """What `return value` returns: in a split-off function, (value,) (see split_off)."""
+    return py.Tuple(elts=[value], ctx=py.Load()) if scope.split else value
 
 
 class _Scope:
@@ -197,6 +222,13 @@ class _Scope:
         self.name = name
         self.loops = 0
         self.indexes: set[str] = set()  # `for each index` variables the loop's body keeps as is
+        # Python's blocks (loops, try) open in the Python function being generated, and what
+        # `split` needs: the loops outside that function, whether it is a split-off one, and
+        # the variables it assigns (bound in the outer function too, for `nonlocal`).
+        self.blocks = 0
+        self.outer_loops = 0
+        self.split = False
+        self.shared: set[str] = set()
 
 
 class _Generator:
@@ -218,6 +250,8 @@ class _Generator:
         self.leaves = {f.name for f in script.functions
                        if not _calls_any(f.body, set(self.functions))}
         self.scope: _Scope | None = None
+        self.links: dict[int, str] = {}  # chain links worked out: id -> their temporary
+        self.bounds_memo: dict[tuple, tuple | None] = {}
 
     def error(self, node, message: str, code: str) -> None:
         """A static error; `code` names its kind for tools (`sluice check --json`)."""
@@ -279,6 +313,7 @@ class _Generator:
         types = Types({name: ANY for name in maybe_args}, self.declared_returns())
         types.infer(items)
         self.scope = _Scope("body", variables | free, types)
+        self.scope.blocks = 1 if self.repl else 0  # the try around it (below)
         prologue: list[py.stmt] = []
         for name in sorted(maybe_args):  # run arguments arrive as variables
             prologue.append(py.If(
@@ -287,7 +322,9 @@ class _Generator:
                                 value=py.Subscript(value=_name("A"), slice=_const(name),
                                                    ctx=py.Load()))],
                 orelse=[]))
-        body = prologue + self.block(items) + [py.Return(value=_name("_NO_RETURN"))]
+        statements = self.block(items)
+        body = self.shared_bindings() + prologue + statements + \
+            [py.Return(value=_name("_NO_RETURN"))]
         if self.repl:  # hand the variables back, however the body ends
             export = py.Expr(value=_call(_attr(_name("R"), "export"), _call("_locals")))
             body = [py.Try(body=body, handlers=[], orelse=[], finalbody=[export])]
@@ -319,39 +356,17 @@ class _Generator:
                                                             _const(f.name)))], orelse=[]), f))
         # a leaf without loops runs a few statements and returns: its caller looks at limits
         runs_on = f.name not in self.leaves or _has_loop(f.body)
-        body += self.block(f.body, check=runs_on) + [py.Return(value=_const(None))]
+        statements = self.block(f.body, check=runs_on)
+        body += self.shared_bindings() + statements + [py.Return(value=_const(None))]
         return _at(_function_def(f"f_{f.name}", names, body), f)
 
     def _task_bare_names(self, body) -> set[str]:
         """Bare words used as task values (`type: GET`): constants, not variables."""
-        out: set[str] = set()
-
-        def visit(node):
-            if type(node) is A.Task:
-                for entry in node.entries:
-                    for value in entry.values:
-                        if type(value) is A.Name:
-                            out.add(value.name)
-            if isinstance(node, tuple):
-                for n in node:
-                    visit(n)
-            elif isinstance(node, A.Node):
-                for field in node._compared:
-                    visit(getattr(node, field))
-
-        visit(body)
-        return out
+        return {value.name for node in walk(body) if type(node) is A.Task
+                for entry in node.entries for value in entry.values if type(value) is A.Name}
 
     def _first_read(self, node, name: str):
-        if type(node) is A.Name and node.name == name:
-            return node
-        children = node if isinstance(node, tuple) else (
-            [getattr(node, f) for f in node._compared] if isinstance(node, A.Node) else [])
-        for child in children:
-            found = self._first_read(child, name)
-            if found is not None:
-                return found
-        return None
+        return next((n for n in walk(node) if type(n) is A.Name and n.name == name), None)
 
     # -- statements
 
@@ -382,8 +397,61 @@ class _Generator:
         if method is None:
             self.error(s, f"{kind.__name__} is not supported", "unsupported")
             return []
-        result = method(s)
+        if kind in _BLOCK_COST and self.scope.blocks + _BLOCK_COST[kind] > MAX_BLOCKS:
+            result = self.split_off(s)
+        else:
+            result = method(s)
         return [_at(n, s) for n in (result if isinstance(result, list) else [result])]
+
+    def split_off(self, s) -> list[py.stmt]:
+        """A loop or try nested deeper than Python allows in one function (20 blocks), as a
+        function of its own, called where it stands:
+
+            def _t7():
+                nonlocal __S, __L, v_x        # the variables it assigns
+                ...                           # `break` -> return 1, `continue` -> return 2,
+                return None                   # `return v` -> return (v,)
+            _t8 = _t7()
+            if _t8 is not None:               # what the statement's body ended with
+                if _t8 == 1: break            # (for a loop around it in this function)
+                if _t8 == 2: continue
+                return _t8[0]                 # (or `return _t8`, up to the next function)
+        """
+        scope = self.scope
+        assigned = _assigned_names([s])
+        scope.shared |= assigned
+        saved = scope.blocks, scope.outer_loops, scope.split
+        scope.blocks, scope.outer_loops, scope.split = 0, scope.loops, True
+        try:
+            body = getattr(self, f"s_{type(s).__name__}")(s)
+        finally:
+            scope.blocks, scope.outer_loops, scope.split = saved
+        name, outcome = self.temp(), self.temp()
+        function = _function_def(name, [], [
+            py.Nonlocal(names=["__S", "__L"] + [f"v_{v}" for v in sorted(assigned)]),
+            *(body if isinstance(body, list) else [body]), py.Return(value=_const(None))])
+        ended: list[py.stmt] = []
+        if scope.loops > scope.outer_loops:
+            for code, jump in ((1, py.Break()), (2, py.Continue())):
+                ended.append(py.If(test=py.Compare(left=_name(outcome), ops=[py.Eq()],
+                                                   comparators=[_const(code)]),
+                                   body=[jump], orelse=[]))
+        ended.append(py.Return(value=_name(outcome) if scope.split else py.Subscript(
+            value=_name(outcome), slice=_const(0), ctx=py.Load())))
+        return [_at(function, s),
+                py.Assign(targets=[_name(outcome, py.Store())], value=_call(name)),
+                py.If(test=py.Compare(left=_name(outcome), ops=[py.IsNot()],
+                                      comparators=[_const(None)]), body=ended, orelse=[])]
+
+    def shared_bindings(self) -> list[py.stmt]:
+        """`if 0: v_x = None` for each variable a split-off function assigns: never run, it
+        makes the variable the outer function's, which `nonlocal` needs."""
+        names = sorted(self.scope.shared)
+        if not names:
+            return []
+        return [py.If(test=_const(0), body=[
+            py.Assign(targets=[_name(f"v_{n}", py.Store()) for n in names],
+                      value=_const(None))], orelse=[])]
 
     def s_Assign(self, s: A.Assign):
         target = s.target
@@ -429,7 +497,9 @@ class _Generator:
 
     def s_ForEach(self, s: A.ForEach):
         self.scope.loops += 1
+        self.scope.blocks += 1
         body = self.block(s.body, extra=1, anchor=s)
+        self.scope.blocks -= 1
         self.scope.loops -= 1
         return py.For(target=_name(f"v_{s.var}", py.Store()),
                       iter=_at(_call("_iterate", self.expr(s.iterable)), s.iterable),
@@ -441,7 +511,9 @@ class _Generator:
         kept = s.var not in scope.indexes and s.var not in _assigned_names(s.body)
         if kept:  # inside the body its value is a known 0 .. MAX_INDEX: see `bounds`
             scope.indexes.add(s.var)
+        scope.blocks += 1
         body = self.block(s.body, extra=1, anchor=s)
+        scope.blocks -= 1
         if kept:
             scope.indexes.discard(s.var)
         scope.loops -= 1
@@ -453,8 +525,12 @@ class _Generator:
         exc = self.temp()
         handler = [py.Assign(targets=[_name(f"v_{s.var}", py.Store())],
                              value=_call("_caught", _name(exc), _call("_tb_line", _name(exc))))]
+        self.scope.blocks += 2  # Python's: the handler and its cleanup
         handler += self.block(s.handler, anchor=s, check=False)
-        return py.Try(body=self.block(s.body, anchor=s, check=False),
+        self.scope.blocks -= 1
+        body = self.block(s.body, anchor=s, check=False)
+        self.scope.blocks -= 1
+        return py.Try(body=body,
                       handlers=[py.ExceptHandler(type=_name("_CATCHABLE"), name=exc,
                                                  body=handler)],
                       orelse=[], finalbody=[])
@@ -462,8 +538,8 @@ class _Generator:
     def s_Return(self, s: A.Return):
         scope = self.scope
         if s.value is None:  # `return;`: a function gives null, the script nothing
-            return py.Return(value=_const(None) if scope.kind == "function"
-                             else _name("_NO_RETURN"))
+            return py.Return(value=_split_return(scope, _const(None) if scope.kind == "function"
+                                                 else _name("_NO_RETURN")))
         value = self.expr(s.value)
         if scope.kind == "function":
             if scope.return_type == "void":
@@ -472,7 +548,7 @@ class _Generator:
                     not fits(scope.types.of(s.value), scope.return_type):
                 value = _at(_call("_check_return", value, _const(scope.return_type),
                                   _const(scope.name)), s)
-        return py.Return(value=value)
+        return py.Return(value=_split_return(scope, value))
 
     def s_Info(self, s: A.Info):
         return py.Expr(value=_at(_call(_attr(_name("R"), "info"), self.expr(s.value)), s))
@@ -483,11 +559,15 @@ class _Generator:
     def s_Break(self, s):
         if not self.scope.loops:
             self.error(s, "'break' outside a loop", "break-outside-loop")
+        if self.scope.split and self.scope.loops == self.scope.outer_loops:
+            return py.Return(value=_const(1))  # the loop is outside: see split_off
         return py.Break()
 
     def s_Continue(self, s):
         if not self.scope.loops:
             self.error(s, "'continue' outside a loop", "continue-outside-loop")
+        if self.scope.split and self.scope.loops == self.scope.outer_loops:
+            return py.Return(value=_const(2))
         return py.Continue()
 
     def s_DeleteFrom(self, s: A.DeleteFrom):
@@ -533,8 +613,55 @@ class _Generator:
         return False
 
     def expr(self, e) -> py.expr:
-        method = getattr(self, f"e_{type(e).__name__}")
-        return _at(method(e), e)
+        known = self.links.get(id(e))
+        if known is not None:  # a link of a long chain, already worked out (see `chain`)
+            return _name(known)
+        kind = type(e)
+        if kind in _CHAIN_LINKS:
+            first = _CHAIN_LINKS[kind](e)
+            if type(first) in _CHAIN_LINKS and _chain_longer_than(first, LONG_CHAIN):
+                return self.chain(e)
+        return _at(getattr(self, f"e_{kind.__name__}")(e), e)
+
+    def chain(self, e) -> py.expr:
+        """A long chain (`a + b + ...`, `x.f().g()...`, `!!x`) as one flat expression: each link
+        is kept in a temporary as soon as it is worked out,
+
+            (_t := a) is not ... and (_t := _add(_t, b)) is not ... and _add(_t, c)
+
+        so neither this compiler nor Python's recurses once per link, and the links are worked
+        out once each, in the order the nested form would."""
+        links = []
+        first = e
+        while type(first) in _CHAIN_LINKS:
+            links.append(first)
+            first = _CHAIN_LINKS[type(first)](first)
+        if type(first) is A.Name and first.name in SYSTEM_ROOTS and \
+                first.name not in self.scope.variables:
+            # `zoho.crm.getRecords(...)`, `input.Email`: the namespace part is one link
+            i = len(links) - 1
+            while i > 0 and type(links[i]) is A.Attribute:
+                i -= 1
+            if not (type(links[i]) is A.MethodCall and self._is_namespace(links[i].target)):
+                i = len(links) - 1
+            first = links[i]
+            del links[i:]
+            value = _at(getattr(self, f"e_{type(first).__name__}")(first), first)
+        else:
+            value = self.expr(first)
+        temp = self.temp()
+        steps = [py.NamedExpr(target=_name(temp, py.Store()), value=value)]
+        for link in reversed(links):
+            self.bounds(link)  # from the first link up, so that it never recurses far
+            key = id(_CHAIN_LINKS[type(link)](link))
+            self.links[key] = temp
+            value = _at(getattr(self, f"e_{type(link).__name__}")(link), link)
+            del self.links[key]
+            steps.append(_at(py.NamedExpr(target=_name(temp, py.Store()), value=value), link))
+        last = steps.pop().value
+        tests = [py.Compare(left=step, ops=[py.IsNot()], comparators=[_const(...)])
+                 for step in steps]
+        return _at(py.BoolOp(op=py.And(), values=tests + [last]), e)
 
     def e_Name(self, e: A.Name):
         name = e.name
@@ -690,6 +817,14 @@ class _Generator:
         """The range a NUMBER expression's value surely lies in, when the compiler can tell
         (literals, loop indexes, arithmetic of those), else None. A range inside 64 bits means
         the arithmetic cannot overflow."""
+        if type(e) is not A.Binary and type(e) is not A.Unary:
+            return self._bounds(e)
+        key = (id(e), id(self.scope))  # a chain asks for each link's bounds again and again
+        if key not in self.bounds_memo:
+            self.bounds_memo[key] = self._bounds(e)
+        return self.bounds_memo[key]
+
+    def _bounds(self, e) -> tuple[int, int] | None:
         kind = type(e)
         if kind is A.NumberLit:
             return (e.value, e.value) if type(e.value) is int else None
@@ -774,18 +909,22 @@ class _Generator:
 
     def _is_namespace(self, target) -> bool:
         """Is `target` a namespace (`zoho.crm`, `thisapp`), not a value (`zoho.currenttime`)?"""
-        if type(target) is A.Name:
-            return target.name in NAMESPACE_ROOTS + ("zoho",) and \
-                target.name not in self.scope.variables
-        if type(target) is A.Attribute and self._is_namespace(target.target):
-            return not (type(target.target) is A.Name and target.target.name == "zoho" and
-                        target.name.lower() in SYSTEM_VARIABLES)
-        return False
+        lowest = None  # the attribute right above the root name
+        while type(target) is A.Attribute:
+            lowest, target = target, target.target
+        if type(target) is not A.Name or target.name not in NAMESPACE_ROOTS + ("zoho",) or \
+                target.name in self.scope.variables:
+            return False
+        return lowest is None or not (target.name == "zoho" and
+                                      lowest.name.lower() in SYSTEM_VARIABLES)
 
     def _qualified(self, target) -> list[str]:
-        if type(target) is A.Name:
-            return [target.name]
-        return self._qualified(target.target) + [target.name]
+        path = []
+        while type(target) is A.Attribute:
+            path.append(target.name)
+            target = target.target
+        path.append(target.name)
+        return path[::-1]
 
     def e_MethodCall(self, e: A.MethodCall):
         if self._is_namespace(e.target):

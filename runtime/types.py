@@ -43,6 +43,8 @@ _STR_METHODS = frozenset({
 })
 _LIST_METHODS = frozenset({"keys", "values", "tolist", "sublist", "tojsonlist"})
 _MAP_METHODS = frozenset({"tomap"})
+_CHAINED = (A.Binary, A.Unary)
+_UNKNOWN = "?"  # in the memo: not known yet in this round of the inference
 _INT_KINDS = frozenset({"int", "integer", "bigint", "long", "number"})
 _LITERALS = {A.NumberLit: INT, A.DecimalLit: DEC, A.TextLit: STR, A.BoolLit: BOOL,
              A.NullLit: NULL, A.ListLit: LIST, A.MapLit: MAP}
@@ -119,7 +121,19 @@ class Types:
         key = id(e)
         found = self._memo.get(key)
         if found is not None:
-            return found
+            return None if found is _UNKNOWN else found
+        k = type(e)
+        if k is A.Binary or k is A.Unary:
+            # Work out a chain (`a + b + c ...`, `!!x`) from its first link up, so that no
+            # recursion runs down a long one.
+            chain = []
+            link = e.left if k is A.Binary else e.operand
+            while type(link) in _CHAINED and id(link) not in self._memo:
+                chain.append(link)
+                link = link.left if type(link) is A.Binary else link.operand
+            for link in reversed(chain):  # (unknown links too, until the next round)
+                t = self._of(link)
+                self._memo[id(link)] = _UNKNOWN if t is None else t
         t = self._of(e)
         if t is not None:
             self._memo[key] = t

@@ -127,3 +127,38 @@ def test_builtins_listing(sluice):
     report = json.loads(sluice("builtins", "trim", "--json").stdout)
     assert {entry["name"] for entry in report} >= {"trim", "ltrim", "rtrim"}
     assert sluice("builtins", "nosuchbuiltin").returncode == 1
+
+
+def test_check_and_run_refuse_a_script_over_the_source_limit_alike(sluice, tmp_path):
+    big = script(tmp_path, 'x = "' + "a" * (1024 * 1024) + '";\nreturn x.length();\n')
+    message = ("The script is 1,048,603 bytes long; a script may be at most 1,048,576 bytes "
+               "(limit source)")
+    run = sluice("run", big)
+    check = sluice("check", big)
+    assert run.returncode == check.returncode == 1
+    assert run.stderr.strip() == f"{big}: {message}" and run.stdout == ""
+    assert check.stdout.splitlines()[0] == f"{big}: {message}"
+    assert json.loads(sluice("run", "--json", big).stdout)["error"]["message"] == message
+    assert json.loads(sluice("check", "--json", big).stdout)["files"][0]["error"]["message"] == \
+        message
+    lifted = sluice("run", big, "--limit", "source=2000000")
+    assert lifted.returncode == 0 and lifted.stdout.strip() == str(1024 * 1024)
+    assert sluice("check", big, "--limit", "source=0").returncode == 0
+    small = script(tmp_path, "return 1;\n", "small.dg")
+    assert "at most 5 bytes" in sluice("run", small, "--limit", "source=5").stderr
+    assert "at most 5 bytes" in sluice("check", small, "--limit", "source=5").stdout
+    for text in (run.stderr, check.stdout):
+        assert "Traceback" not in text and "Error:" not in text
+
+
+def test_check_and_run_agree_on_nesting_too_deep(sluice, tmp_path):
+    deep = script(tmp_path, "c = 0;\n" + "if (c == 0) {\n" * 300 + "c = 1;\n" + "}\n" * 300)
+    run = sluice("run", deep)
+    check = sluice("check", deep)
+    assert run.returncode == check.returncode == 1
+    first = check.stdout.splitlines()[0]
+    assert first.startswith(f"{deep}:102:4: nested more than 100 levels deep")
+    assert run.stderr.splitlines()[0] == first
+    assert "Recursion" not in run.stderr + check.stdout
+    fmt = sluice("fmt", deep)
+    assert fmt.returncode == 1 and fmt.stderr.splitlines()[0] == first

@@ -1,0 +1,65 @@
+"""Deep nesting: loops and try blocks that Python cannot nest in one function are compiled as
+functions of their own (runtime.compile split_off), and must behave exactly as the nested form:
+same info lines, same value, same error, whatever break, continue, return and throw they hold.
+The oracle is the same program compiled with room for every block in one function."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dsl
+import runtime
+from runtime import compile as compile_module
+
+LEAVES = ["c = c + 1;", "info c;", "x = c * 2;", "l.add(c);", "break;", "continue;",
+          "return c;", "return;", "throw \"t\" + c;", "y = 1 / (c - 3);", "info x;"]
+
+
+def statements(depth: int):
+    leaf = st.sampled_from(LEAVES)
+    if depth == 0:
+        return st.lists(leaf, min_size=1, max_size=3)
+    inner = statements(depth - 1)
+    block = inner.map(lambda body: "\n".join(body))
+    compound = st.one_of(
+        block.map(lambda b: f"for each i{depth} in {{1, 2}}\n{{\n{b}\n}}"),
+        block.map(lambda b: f"for each index j{depth} in {{1, 2, 3}}\n{{\n{b}\n}}"),
+        st.tuples(block, block).map(lambda bs: f"try\n{{\n{bs[0]}\n}}\ncatch (e{depth})\n{{\n"
+                                               f"info \"caught\";\n{bs[1]}\n}}"),
+        st.tuples(block, block).map(lambda bs: f"if (c % 2 == 0)\n{{\n{bs[0]}\n}}\nelse\n{{\n"
+                                               f"{bs[1]}\n}}"),
+    )
+    return st.lists(st.one_of(leaf, compound), min_size=1, max_size=3)
+
+
+def outcome(source: str):
+    result = runtime.Runtime().run(source, limits=runtime.Limits(statements=20_000))
+    error = None if result.ok else (result.error.line, result.error.message)
+    return result.value, result.info, error
+
+
+def wrapped(body: str, as_function: bool) -> str:
+    prelude = "c = 0;\nx = 0;\nl = list();\n"
+    if as_function:
+        return f"int run()\n{{\n{prelude}{body}\nreturn c;\n}}\nreturn run();"
+    return f"{prelude}for each k in {{1, 2}}\n{{\n{body}\n}}\nreturn c;"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements(4), st.booleans())
+def test_split_off_blocks_behave_as_nested_ones(body, as_function):
+    source = wrapped("\n".join(body), as_function)
+    try:
+        dsl.parse(source)
+        runtime.Runtime().compile(source)
+    except (dsl.DelugeSyntaxError, runtime.StaticErrors):
+        return  # `break` outside a loop, `return c` in a void place...
+    nested = outcome(source)
+    saved = compile_module.MAX_BLOCKS
+    compile_module.MAX_BLOCKS = 1  # every loop and try below the first goes into a function
+    try:
+        split = outcome(source)
+    finally:
+        compile_module.MAX_BLOCKS = saved
+    assert split == nested, source
