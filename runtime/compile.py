@@ -487,6 +487,8 @@ class _Generator:
         return py.Expr(value=self.expr(s.expr))
 
     def s_If(self, s: A.If):
+        if len(s.branches) > LONG_CHAIN:
+            return self.long_if(s)
         orelse = self.block(s.orelse, anchor=s, check=False) if s.orelse is not None else []
         for branch in reversed(s.branches):
             node = _at(py.If(test=self.condition(branch.condition),
@@ -494,6 +496,31 @@ class _Generator:
                              orelse=orelse), branch)
             orelse = [node]
         return orelse[0]
+
+    def long_if(self, s: A.If) -> list[py.stmt]:
+        """`if ... else if ...` with many branches, without Python's nesting of each `elif` in
+        the one before (which its compiler cannot follow past a few hundred):
+
+            _t3 = True
+            if _t3 and <condition 1>: _t3 = False; <branch 1>
+            if _t3 and <condition 2>: _t3 = False; <branch 2>
+            ...
+            if _t3: <else>
+        """
+        pending = self.temp()
+        out: list[py.stmt] = [py.Assign(targets=[_name(pending, py.Store())],
+                                        value=_const(True))]
+        for branch in s.branches:
+            taken = py.Assign(targets=[_name(pending, py.Store())], value=_const(False))
+            out.append(_at(py.If(
+                test=py.BoolOp(op=py.And(), values=[_name(pending),
+                                                    self.condition(branch.condition)]),
+                body=[taken] + self.block(branch.body, anchor=branch, check=False),
+                orelse=[]), branch))
+        if s.orelse is not None:
+            out.append(py.If(test=_name(pending),
+                             body=self.block(s.orelse, anchor=s, check=False), orelse=[]))
+        return out
 
     def s_ForEach(self, s: A.ForEach):
         self.scope.loops += 1

@@ -1,7 +1,8 @@
 """Deep nesting: loops and try blocks that Python cannot nest in one function are compiled as
-functions of their own (runtime.compile split_off), and must behave exactly as the nested form:
-same info lines, same value, same error, whatever break, continue, return and throw they hold.
-The oracle is the same program compiled with room for every block in one function."""
+functions of their own (runtime.compile split_off), long chains of operators and methods and
+long `else if` chains are compiled flat (chain, long_if); each must behave exactly as the nested
+form: same info lines, same value, same error, whatever break, continue, return and throw they
+hold. The oracle is the same program compiled the ordinary way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ import runtime
 from runtime import compile as compile_module
 
 LEAVES = ["c = c + 1;", "info c;", "x = c * 2;", "l.add(c);", "break;", "continue;",
-          "return c;", "return;", "throw \"t\" + c;", "y = 1 / (c - 3);", "info x;"]
+          "return c;", "return;", "throw \"t\" + c;", "y = 1 / (c - 3);", "info x;",
+          "x = c + 1 - c * 2 + l.size() - 3 + c % 4;", "info \"a\" + c + \"b\" + x + l;",
+          "x = -(-c) + -x;", "b = !(c > 1) && c < 5 || c == 2 && !!true;",
+          "info \" a \".trim().toUpperCase().length() + c;",
+          "m = {\"k\": c}; info m.get(\"k\") + 1 + m.size();",
+          "x = x + l.get(0) + c;", "info l.size().toString().length() + \"-\" + x / 2;"]
 
 
 def statements(depth: int):
@@ -29,6 +35,9 @@ def statements(depth: int):
                                                f"info \"caught\";\n{bs[1]}\n}}"),
         st.tuples(block, block).map(lambda bs: f"if (c % 2 == 0)\n{{\n{bs[0]}\n}}\nelse\n{{\n"
                                                f"{bs[1]}\n}}"),
+        st.tuples(block, block, block).map(
+            lambda bs: f"if (c == 1)\n{{\n{bs[0]}\n}}\nelse if (c > 3 && x < 9)\n{{\n{bs[1]}\n}}\n"
+                       f"else if (c == 2)\n{{\n{bs[2]}\n}}"),
     )
     return st.lists(st.one_of(leaf, compound), min_size=1, max_size=3)
 
@@ -56,10 +65,11 @@ def test_split_off_blocks_behave_as_nested_ones(body, as_function):
     except (dsl.DelugeSyntaxError, runtime.StaticErrors):
         return  # `break` outside a loop, `return c` in a void place...
     nested = outcome(source)
-    saved = compile_module.MAX_BLOCKS
-    compile_module.MAX_BLOCKS = 1  # every loop and try below the first goes into a function
+    saved = compile_module.MAX_BLOCKS, compile_module.LONG_CHAIN
+    # every loop and try below the first goes into a function; every chain and if is flat
+    compile_module.MAX_BLOCKS, compile_module.LONG_CHAIN = 1, 0
     try:
         split = outcome(source)
     finally:
-        compile_module.MAX_BLOCKS = saved
+        compile_module.MAX_BLOCKS, compile_module.LONG_CHAIN = saved
     assert split == nested, source

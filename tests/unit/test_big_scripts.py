@@ -301,3 +301,15 @@ def test_deep_scripts_compile_also_when_the_caller_is_deep():
     for text in (source, ifs):
         result = at_depth(frames, lambda: run(text))
         assert result.ok, result.error
+
+
+def test_an_if_with_thousands_of_else_ifs_runs():
+    branches = "".join(f"else if (c == {i}) {{ info {i}; if (c == 7) {{ continue; }} "
+                       f"if (c == 9) {{ break; }} }}\n" for i in range(1, 2_000))
+    source = ("for each c in {0, 5, 7, 8, 9, 3000}\n{\nif (c == 0) { info \"zero\"; }\n" +
+              branches + "else { info \"other\"; }\ninfo \"after \" + c;\n}\nreturn 1;")
+    result = run(source)
+    assert result.ok, result.error
+    assert result.info == ["zero", "after 0", "5", "after 5", "7", "8", "after 8", "9"]
+    formatted = format_script(dsl.parse(source))
+    assert format_script(dsl.parse(formatted)) == formatted
