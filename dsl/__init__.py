@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from . import ast
 from .ast import Script, Span
-from .errors import MAX_NESTING, DelugeSyntaxError
+from .errors import MAX_FUNCTIONS, MAX_NESTING, DelugeSyntaxError
 
-__all__ = ["DelugeSyntaxError", "MAX_NESTING", "Script", "Span", "ast", "format_script",
-           "format_source", "is_incomplete", "parse", "parse_expr", "style_warnings"]
+__all__ = ["DelugeSyntaxError", "MAX_FUNCTIONS", "MAX_NESTING", "Script", "Span", "ast",
+           "format_script", "format_source", "is_incomplete", "parse", "parse_expr",
+           "style_warnings"]
 
 
 def _run(text: str, filename: str, start: str):

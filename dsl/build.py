@@ -13,6 +13,7 @@ import datetime
 import re
 
 from . import ast as A
+from .errors import MAX_FUNCTIONS
 from .parser import Tok
 
 Span = A.Span
@@ -137,6 +138,10 @@ class Rules:
     def script(c):
         items = _nodes(c)
         span = _span(items[0], items[-1]) if items else A.NO_SPAN
+        functions = [i for i in items if type(i) is A.FunctionDef]
+        if len(functions) > MAX_FUNCTIONS:
+            raise BuildError(f"a script may define at most {MAX_FUNCTIONS:,} functions; split it "
+                             "into several scripts", functions[MAX_FUNCTIONS].span)
         return A.Script(items=items, span=span)
 
     @staticmethod

@@ -647,6 +647,9 @@ def _statement_tokens(tokens: list[_Tok]) -> list[_Tok]:
 # them. Chains that open no bracket per link (`a + b + ...`, `x.f().g()...`, `!!x`) are not
 # nesting and have no limit: the stages after the parser walk them without recursion.
 MAX_NESTING = 100
+# Functions one script may define: each is a closure of the compiled script, and Python's
+# compiler takes time that grows with the square of their number (20 s for 10,000).
+MAX_FUNCTIONS = 1000
 
 
 def too_deep(span: Span, filename: str, text: str) -> DelugeSyntaxError:

@@ -208,5 +208,8 @@ class Compiled:
         time."""
         from dsl import cachefiles
 
-        cachefiles.write(folder, self.cache_path(folder, source, self.filename),
-                         marshal.dumps((self.code, self.spec)))
+        try:
+            data = marshal.dumps((self.code, self.spec))
+        except ValueError:  # code that marshal cannot write: it is compiled again next time
+            return
+        cachefiles.write(folder, self.cache_path(folder, source, self.filename), data)

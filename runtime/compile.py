@@ -247,11 +247,12 @@ class _Generator:
                 self.error(f, f"function '{f.name}' is defined twice", "duplicate-function")
             self.functions[f.name] = f
         # functions that call none of the others: they need no call depth of their own
-        self.leaves = {f.name for f in script.functions
-                       if not _calls_any(f.body, set(self.functions))}
+        names = set(self.functions)
+        self.leaves = {f.name for f in script.functions if not _calls_any(f.body, names)}
         self.scope: _Scope | None = None
         self.links: dict[int, str] = {}  # chain links worked out: id -> their temporary
         self.bounds_memo: dict[tuple, tuple | None] = {}
+        self.returns: dict[str, str] | None = None
 
     def error(self, node, message: str, code: str) -> None:
         """A static error; `code` names its kind for tools (`sluice check --json`)."""
@@ -331,7 +332,10 @@ class _Generator:
         return _function_def("__body", [], [py.Nonlocal(names=["__S", "__L"])] + body)
 
     def declared_returns(self) -> dict[str, str]:
-        return {name: f.return_type for name, f in self.functions.items()}
+        """Function name -> declared return kind (made once: a script may hold thousands)."""
+        if self.returns is None:
+            self.returns = {name: f.return_type for name, f in self.functions.items()}
+        return self.returns
 
     def function(self, f: A.FunctionDef) -> py.FunctionDef:
         params = [p.name for p in f.params]

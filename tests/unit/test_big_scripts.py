@@ -313,3 +313,15 @@ def test_an_if_with_thousands_of_else_ifs_runs():
     assert result.info == ["zero", "after 0", "5", "after 5", "7", "8", "after 8", "9"]
     formatted = format_script(dsl.parse(source))
     assert format_script(dsl.parse(formatted)) == formatted
+
+
+def test_a_script_may_define_a_thousand_functions_and_no_more():
+    functions = "".join(f"int f{i}(int a)\n{{\nreturn a + {i};\n}}\n" for i in range(1000))
+    started = time.monotonic()
+    assert run(functions + "return f999(1);").value == 1000
+    assert time.monotonic() - started < 60
+    with pytest.raises(dsl.DelugeSyntaxError) as caught:
+        dsl.parse(functions + "int g(int a)\n{\nreturn a;\n}\nreturn g(1);")
+    assert caught.value.line == 4001
+    assert caught.value.message == ("a script may define at most 1,000 functions; split it into "
+                                    "several scripts")
