@@ -91,7 +91,21 @@ class Node:
     def __eq__(self, other):
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._compared)
+        # With a stack of its own, not recursion: a chain of 20,000 `+` is 20,000 levels deep.
+        pairs = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if isinstance(a, Node):
+                if type(a) is not type(b):
+                    return False
+                pairs.extend((getattr(a, f), getattr(b, f)) for f in a._compared)
+            elif type(a) is tuple and type(b) is tuple:
+                if len(a) != len(b):
+                    return False
+                pairs.extend(zip(a, b))
+            elif a != b:
+                return False
+        return True
 
     def __ne__(self, other):
         result = self.__eq__(other)
