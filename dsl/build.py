@@ -464,19 +464,19 @@ class Rules:
     @staticmethod
     def number_literal(c):
         tok = c[0]
-        value = int(tok.value)
         span = _tok_span(tok)
-        if value > MAX_NUMBER:
-            raise BuildError(f"number {value} is too big: a NUMBER is a 64-bit integer "
+        digits = tok.value.lstrip("0")
+        if len(digits) > 19 or int(tok.value) > MAX_NUMBER:  # (Python reads 4,300 at most)
+            raise BuildError(f"number {_shown(digits)} is too big: a NUMBER is a 64-bit integer "
                              f"(at most {MAX_NUMBER})", span)
-        return A.NumberLit(value, span=span)
+        return A.NumberLit(int(tok.value), span=span)
 
     @staticmethod
     def decimal(c):
         raw = c[0].value
         value = float(raw)
         if value == float("inf"):
-            raise BuildError(f"decimal {raw} is too big", _tok_span(c[0]))
+            raise BuildError(f"decimal {_shown(raw)} is too big", _tok_span(c[0]))
         return A.DecimalLit(value, raw=raw, span=_tok_span(c[0]))
 
     @staticmethod
@@ -490,6 +490,13 @@ class Rules:
     @staticmethod
     def null(c):
         return A.NullLit(span=_tok_span(c[0]))
+
+
+def _shown(digits: str) -> str:
+    """A number as an error message shows it: a long one by its first digits and its length."""
+    if len(digits) <= 40:
+        return digits
+    return f"{digits[:20]}... ({sum(ch.isdigit() for ch in digits):,} digits)"
 
 
 def comments_of(tokens) -> tuple:

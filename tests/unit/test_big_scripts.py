@@ -71,6 +71,29 @@ def test_a_literal_of_escapes_and_an_unclosed_one_stay_linear():
     assert peak < 40 * MB, f"{peak / MB:.0f} MB"
 
 
+def test_a_long_block_comment_lexes_in_linear_memory():
+    starry = "/*" + " *" * MB + " */\nreturn 1;"
+    _, peak = peak_memory(lambda: dsl.parse(starry))
+    assert peak < 40 * MB, f"{peak / MB:.0f} MB"  # was 1 GB
+    with pytest.raises(dsl.DelugeSyntaxError) as caught:
+        peak_memory(lambda: dsl.parse("x = 1;\n/*" + " *" * MB))
+    assert caught.value.line == 2 and "never closed" in caught.value.message
+
+
+@pytest.mark.parametrize("digits", [20, 4_301, 1_000_000])
+def test_a_number_with_thousands_of_digits_is_a_syntax_error(digits):
+    with pytest.raises(dsl.DelugeSyntaxError) as caught:
+        dsl.parse("x = 1;\ny = " + "9" * digits + ";")
+    error = caught.value
+    assert (error.line, error.column) == (2, 5)
+    assert error.message.startswith("number 99999999999999999999")
+    assert error.message.endswith("is too big: a NUMBER is a 64-bit integer "
+                                  "(at most 9223372036854775807)")
+    assert len(error.message) < 200
+    assert_no_python_in(error.render())
+    assert runtime.Runtime().run("return 000000000000000000000000000000042;").value == 42
+
+
 def test_thousands_of_distinct_variables_compile_in_linear_memory():
     n = 5_000
     source = "".join(f"v{i} = {i};\n" for i in range(n)) + f"return v{n - 1} + v0;"
