@@ -73,3 +73,43 @@ def test_split_off_blocks_behave_as_nested_ones(body, as_function):
     finally:
         compile_module.MAX_BLOCKS, compile_module.LONG_CHAIN = saved
     assert split == nested, source
+
+
+# Openers of one nesting level each, as (text before, text after) around an expression or a
+# statement.
+EXPRESSION_LEVELS = [("abs(", ")"), ("(", ")"), ("{", "}.size()"), ('{"k": ', '}.size()'),
+                     ("max(1, ", ")"), ("ifnull(", ", 0)"), ("-(", ")"), ("!(", " > 0)"),
+                     ("(1 + 2 * ", ") - 1")]
+STATEMENT_LEVELS = [("if (c >= 0)\n{\n", "\n}"), ("for each a in {1}\n{\n", "\n}"),
+                    ("try\n{\n", "\n}\ncatch (e)\n{\n}")]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(STATEMENT_LEVELS), max_size=60),
+       st.lists(st.sampled_from(EXPRESSION_LEVELS), max_size=70),
+       st.integers(min_value=0, max_value=2000))
+def test_deep_scripts_run_or_are_refused_alike_and_cleanly(blocks, expressions, chain):
+    value = "c" + " + c" * chain
+    for before, after in reversed(expressions):
+        value = f"{before}{value}{after}"
+    body = f"x = {value};\nc = c + 1;"
+    for before, after in reversed(blocks):
+        body = f"{before}{body}{after}"
+    source = f"c = 1;\n{body}\nreturn c;"
+    try:
+        dsl.parse(source)
+        refused = None
+    except dsl.DelugeSyntaxError as e:
+        refused = e
+    result = runtime.Runtime().run(source)
+    if refused is not None:  # `run` says what `check` says
+        assert "nested more than 100 levels deep" in refused.message, refused.render()
+        assert (result.error.line, result.error.message) == (refused.line, refused.message)
+        return
+    if not result.ok:  # a Deluge error of the values (a boolean where a number is wanted...)
+        message = result.error.render()
+        for word in ("Recursion", "recursion", "Traceback", "SyntaxError", "nested blocks",
+                     "internal error"):
+            assert word not in message, message
+        return
+    assert result.value in (1, 2)  # 1: an error of the values, caught by a try
