@@ -17,6 +17,9 @@ from .ast import STATEMENT_KEYWORDS, TYPE_WORDS, Span
 # ---------------------------------------------------------------------------- the error
 
 
+SHOWN_LINE = 150  # characters of a source line an error shows at most
+
+
 class DelugeSyntaxError(Exception):
     """A script that cannot be read. `line` and `column` are 1-based."""
 
@@ -44,16 +47,25 @@ class DelugeSyntaxError(Exception):
         return (_rebuild, (self.message, self.span, self.filename, self.source_line, self.at_end))
 
     def render(self) -> str:
-        """The one-line form, then the source line with carets under the span."""
+        """The one-line form, then the source line with carets under the span (of a very long
+        line, the part around the error)."""
         text = str(self)
         if not self.source_line.strip():
             return text
-        line = self.source_line.expandtabs(4)
-        prefix = self.source_line[: self.column - 1].expandtabs(4)
-        if self.span.end_line == self.span.line and self.span.end_column > self.column:
-            width = len(self.source_line[self.column - 1: self.span.end_column - 1].expandtabs(4))
+        source, column = self.source_line, self.column
+        if self.span.end_line == self.span.line and self.span.end_column > column:
+            end = self.span.end_column
         else:
-            width = 1
+            end = column + 1
+        if len(source) > SHOWN_LINE:
+            start = max(0, column - 1 - SHOWN_LINE // 3)
+            source = ("..." if start else "") + source[start:start + SHOWN_LINE] + \
+                ("..." if start + SHOWN_LINE < len(source) else "")
+            shift = start - (3 if start else 0)
+            column, end = column - shift, min(end - shift, len(source) + 1)
+        line = source.expandtabs(4)
+        prefix = source[: column - 1].expandtabs(4)
+        width = len(source[column - 1: end - 1].expandtabs(4))
         return f"{text}\n    {line}\n    {' ' * len(prefix)}{'^' * max(width, 1)}"
 
     def to_dict(self) -> dict:

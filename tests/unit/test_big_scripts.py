@@ -349,3 +349,14 @@ def test_a_script_may_define_a_thousand_functions_and_no_more():
     assert caught.value.line == 4001
     assert caught.value.message == ("a script may define at most 1,000 functions; split it into "
                                     "several scripts")
+
+
+def test_an_error_on_a_very_long_line_shows_the_part_around_it():
+    source = "x = 1 + " + "1 + " * 100_000 + "y +;"
+    with pytest.raises(dsl.DelugeSyntaxError) as caught:
+        dsl.parse(source)
+    rendered = caught.value.render()
+    assert len(rendered) < 600
+    shown, carets = rendered.split("\n")[1:]
+    assert shown.strip().endswith("+ 1 + y +;") and shown.strip().startswith("...")
+    assert carets.index("^") == shown.index(";")
