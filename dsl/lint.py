@@ -32,21 +32,8 @@ class StyleWarning:
 
 def style_warnings(script: A.Script) -> list[StyleWarning]:
     """The warnings of a parsed script, in source order."""
-    found: list[StyleWarning] = []
-    _walk(script, found)
+    found = [StyleWarning(node.span, "'=' compares here; write '==' (sluice fmt does)",
+                          "single-equals")
+             for node in A.walk(script) if type(node) is A.Binary and node.raw == "="]
     found.sort(key=lambda w: (w.span.line, w.span.column))
     return found
-
-
-def _walk(node, found: list) -> None:
-    if isinstance(node, tuple):
-        for n in node:
-            _walk(n, found)
-        return
-    if not isinstance(node, A.Node):
-        return
-    if type(node) is A.Binary and node.raw == "=":
-        found.append(StyleWarning(node.span, "'=' compares here; write '==' "
-                                  "(sluice fmt does)", "single-equals"))
-    for field in node._compared:
-        _walk(getattr(node, field), found)

@@ -336,20 +336,8 @@ def executable_lines(source: str, filename: str, case: Case) -> list[int]:
     except dsl.DelugeSyntaxError:
         return []
     limit = len(case.script.read_text(encoding="utf-8-sig").splitlines())
-    found: set[int] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, tuple):
-            for item in node:
-                walk(item)
-        elif isinstance(node, A.Node):
-            if isinstance(node, A.Stmt) and 0 < node.span.line <= limit:
-                found.add(node.span.line)
-            for name in node._compared:
-                walk(getattr(node, name))
-
-    walk(script.items)
-    return sorted(found)
+    return sorted({node.span.line for node in A.walk(script.items)  # (no recursion: chains)
+                   if isinstance(node, A.Stmt) and 0 < node.span.line <= limit})
 
 
 # ---------------------------------------------------------------------------- many cases

@@ -288,6 +288,7 @@ def test_long_chains_compile_run_and_format(name, tmp_path):
     formatted = format_script(dsl.parse(source))
     assert format_script(dsl.parse(formatted)) == formatted
     assert dsl.parse(formatted) == dsl.parse(source)  # equality walks the chain, too
+    assert dsl.style_warnings(dsl.parse(source)) == []  # so does `check --strict`
     cached = runtime.Runtime(code_cache=str(tmp_path))
     assert cached.run(source, limits=NO_SOURCE_LIMIT).value == value
     again = runtime.Runtime(code_cache=str(tmp_path))  # from the code cache on disk
