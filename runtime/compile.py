@@ -241,6 +241,7 @@ class _Generator:
         self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
         self.spec_seen: set[tuple] = set()
         self.temps = itertools.count()
+        self.dates = itertools.count()  # names of date constants (helpers: never reused)
         self.functions: dict[str, A.FunctionDef] = {}
         for f in script.functions:
             if f.name in self.functions:
@@ -682,13 +683,20 @@ class _Generator:
             value = self.expr(first)
         temp = self.temp()
         steps = [py.NamedExpr(target=_name(temp, py.Store()), value=value)]
+        # Each link's own temporaries are dead once the link is worked out: the next link
+        # takes the same names, so that no link's value (a text growing link by link, say)
+        # stays held until the function returns.
+        first_temp = highest = next(self.temps)
         for link in reversed(links):
             self.bounds(link)  # from the first link up, so that it never recurses far
             key = id(_CHAIN_LINKS[type(link)](link))
             self.links[key] = temp
+            self.temps = itertools.count(first_temp)
             value = _at(getattr(self, f"e_{type(link).__name__}")(link), link)
+            highest = max(highest, next(self.temps))
             del self.links[key]
             steps.append(_at(py.NamedExpr(target=_name(temp, py.Store()), value=value), link))
+        self.temps = itertools.count(highest)
         last = steps.pop().value
         tests = [py.Compare(left=step, ops=[py.IsNot()], comparators=[_const(...)])
                  for step in steps]
@@ -722,7 +730,7 @@ class _Generator:
         return _const(None)
 
     def e_DateLit(self, e):
-        name = f"_date{next(self.temps)}"
+        name = f"_date{next(self.dates)}"
         self.add_helper(("date", name, e.value.isoformat()))
         return _name(name)
 

@@ -286,6 +286,10 @@ class Runtime:
             compiled, function = self._compiled(source, filename, interactive)
         except LimitExceeded as e:
             return Result(error=e, duration=time.monotonic() - started)
+        except MemoryError:  # compiling takes about 1 KB per byte of a dense script
+            return Result(error=LimitExceeded("memory", "Out of memory while compiling the "
+                                                        "script; make it shorter"),
+                          duration=time.monotonic() - started)
         except Exception as e:
             if not _compile_error(e):
                 raise

@@ -361,3 +361,23 @@ def test_an_error_on_a_very_long_line_shows_the_part_around_it():
     shown, carets = rendered.split("\n")[1:]
     assert shown.strip().endswith("+ 1 + y +;") and shown.strip().startswith("...")
     assert carets.index("^") == shown.index(";")
+
+
+def test_running_out_of_memory_while_compiling_is_a_clean_error(monkeypatch):
+    from runtime import compile as compile_module
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(compile_module, "compile_script", exhausted)
+    result = runtime.Runtime().run("x = 1 + 2;")
+    assert result.error.limit == "memory"
+    assert result.error.render() == "Out of memory while compiling the script; make it shorter"
+
+
+def test_a_text_chain_holds_one_link_at_a_time():
+    source = 'r = "a"' + ' + "bbbbbbbbbb"' * 5_000 + ";\nreturn r.length();"
+    compiled = parse_and_compile(source)
+    _, peak = peak_memory(lambda: compiled.make()(runtime.RunContext(
+        NO_SOURCE_LIMIT, runtime.Services(), {}), {}))
+    assert peak < 10 * MB, f"{peak / MB:.0f} MB"  # every link kept its text: 125 MB
