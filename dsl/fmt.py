@@ -360,7 +360,7 @@ class _Printer:
                 need = UNARY
             else:
                 need = POSTFIX
-            if precedence(e) < need:
+            if precedence(e) < need or parenthesized(e):
                 before.append("(")
                 after.append(")")
             if kind is A.Binary:
