@@ -11,6 +11,12 @@ wrong number of arguments, gets a Deluge error naming both.
 
 Argument conversion goes through the few `*_arg` helpers below, so every built-in refuses a bad
 argument with the same kind of message.
+
+A method on a text, list or map is registered wrapped in `_measured` (unless its work does not
+grow with its receiver: size, get, put): a large receiver or result is followed by a look at
+the clock, and a large result is measured against the size limits, which also counts it towards
+the next look at the memory. One statement can call such a method on a 10 MB text many times;
+the statement count alone would not stop it in time (runtime/limits.py).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import datetime
 
 from .errors import DelugeError
+from .limits import BIG, check_collection, check_text, check_time
 from .values import Collection, DelugeFile, ErrorValue, TypedList, to_text, type_name
 
 KINDS: dict[str, tuple[type, ...]] = {
@@ -50,7 +57,7 @@ class Builtin:
 
     @property
     def signature(self) -> str:
-        code = self.fn.__code__
+        code = getattr(self.fn, "__wrapped__", self.fn).__code__
         names = list(code.co_varnames[:code.co_argcount])
         if code.co_flags & 0x04:  # *args
             names.append(f"{code.co_varnames[code.co_argcount]}...")
@@ -62,6 +69,33 @@ class Builtin:
 
 METHODS: dict[str, list[Builtin]] = {}  # lower-case name -> entries (one per receiver kind set)
 FUNCTIONS: dict[str, Builtin] = {}  # lower-case name -> plain functions (randomNumber, ...)
+
+
+# Methods whose work does not grow with the receiver: called without a wrapper.
+_CONSTANT_WORK = frozenset({"get", "size", "length", "len", "count", "isempty", "isnull", "put",
+                            "add", "set", "containkey", "containskey", "getjson", "equals"})
+_SIZED = frozenset({str, list, TypedList, dict, Collection})
+_SIZED_KINDS = frozenset({"text", "list", "map", "collection", "any"})
+
+
+def _measured(fn):
+    """`fn`, followed by the size and clock checks a large receiver or result needs."""
+
+    def method(receiver, *args):
+        result = fn(receiver, *args)
+        t = type(result)
+        if (t is str or t is list or t is dict or t is Collection) and len(result) > BIG:
+            if t is str:
+                check_text(len(result))
+            elif result is not receiver:
+                check_collection(len(result), len(result))
+            check_time()
+        elif type(receiver) in _SIZED and len(receiver) > BIG:
+            check_time()
+        return result
+
+    method.__wrapped__ = fn
+    return method
 
 
 def _arity(fn, receiver: bool) -> tuple[int, int]:
@@ -77,8 +111,10 @@ def builtin(name: str, on: str = "", doc: str = "", aliases: tuple[str, ...] = (
 
     def register(fn):
         low, high = _arity(fn, bool(on))
+        measured = (_measured(fn) if _SIZED_KINDS.intersection(on.split())
+                    and name.lower() not in _CONSTANT_WORK else fn)
         for spelling in (name,) + aliases:
-            entry = Builtin(spelling, on, fn, low, high, doc)
+            entry = Builtin(spelling, on, measured, low, high, doc)
             if on:
                 METHODS.setdefault(spelling.lower(), []).append(entry)
             else:
@@ -207,7 +243,7 @@ def int_arg(v, fn: str, index: int) -> int:
         return int(v)
     if t is str:
         s = v.strip()
-        if s.lstrip("+-").isdigit():
+        if s.lstrip("+-").isdigit() and len(s) < 30 and s.isascii():
             return int(s)
     raise _bad(fn, index, "a NUMBER", v)
 
@@ -218,7 +254,7 @@ def num_arg(v, fn: str, index: int) -> int | float:
         return v
     if t is str:
         try:
-            return int(v) if v.strip().lstrip("+-").isdigit() else float(v)
+            return int(v) if v.strip().lstrip("+-").isdigit() and len(v) < 30 else float(v)
         except ValueError:
             pass
     raise _bad(fn, index, "a NUMBER or DECIMAL", v)

@@ -13,12 +13,18 @@ from collections import OrderedDict
 
 from .code import CATCHABLE, FILENAME_PREFIX, NO_RETURN, Compiled, _tb_line, source_key
 from .errors import DelugeError, LimitExceeded, StaticErrors
-from .limits import Limits, check_source, current_run
+from .limits import (LOOK_EVERY, Limits, check_source, current_run, memory_exceeded,
+                     process_memory, time_up)
 from .rt import python_error_message
 from .services import TASK_TITLES, Services
-from .values import equal, from_plain, is_list, to_plain, to_text
+from .values import (Collection, TypedList, equal, from_plain, is_list, measure_printed,
+                     to_plain, to_text)
 
+_CONTAINERS = frozenset({dict, list, TypedList, Collection})
 CHECK_EVERY = 1000  # statements between looks at the clock
+# What a checkpoint counts towards the next look at the memory (every fourth one): statements
+# that each make a few small values add up too.
+CHECKPOINT_CHARGE = LOOK_EVERY // 4
 
 
 class Result:
@@ -83,7 +89,12 @@ class RunContext:
         self.text_limit = limits.effective("text_size")
         self.next_check = min(self.step_limit, CHECK_EVERY)
         self.started = time.monotonic()
+        self.cpu_started = time.process_time() if limits.time else 0.0
+        self.cpu_share, self.cpu_share_at = 1.0, float("-inf")  # for regex_timeout
         self.deadline = self.started + limits.effective("time")
+        self.memory_limit = limits.memory
+        self.memory_base = process_memory() if self.memory_limit else 0
+        self.charged = 0  # bytes of new values since the last look at the memory
         self.counters: dict[str, int] = {}  # for tasks: invokeurl calls made, ...
         self.form: dict[str, list] = {}  # the choices of form fields, set by ui.add and clear
         self._added: set[str] = set()  # fields whose choices a ui.add has replaced this run
@@ -98,9 +109,17 @@ class RunContext:
             raise LimitExceeded("statements", f"Execution limit exceeded: more than "
                                               f"{int(self.step_limit):,} statements")
         if time.monotonic() > self.deadline:
-            raise LimitExceeded("time", f"Execution took longer than the time limit of "
-                                        f"{amount(self.limits.time, 'second')}")
+            raise time_up(self.limits.time)
+        self.charge(CHECKPOINT_CHARGE)
         return min(self.step_limit, steps + CHECK_EVERY)
+
+    def charge(self, nbytes: int) -> None:
+        """New values of about `nbytes` were made: look at the memory once enough were."""
+        self.charged += nbytes
+        if self.charged >= LOOK_EVERY:
+            self.charged = 0
+            if self.memory_limit and process_memory() - self.memory_base > self.memory_limit:
+                raise memory_exceeded(self.memory_limit)
 
     def too_deep_call(self, function: str):
         """What a call one level too deep calls instead of `function` (once its arguments
@@ -294,12 +313,20 @@ class Runtime:
             if not _compile_error(e):
                 raise
             return Result(error=e, duration=time.monotonic() - started)
-        values = {k: from_plain(v) for k, v in (args or {}).items()}
+        values = {}
+        for name, value in (args or {}).items():
+            try:
+                values[name] = from_plain(value)
+            except ValueError as e:
+                return Result(error=DelugeError(f"argument {name}: {e}"),
+                              duration=time.monotonic() - started)
         context = RunContext(limits, services or self.services, values, on_info)
         token = current_run.set(context)
         value, error = None, None
         try:
             value = function(context, values)
+            if type(value) in _CONTAINERS:
+                measure_printed(value)  # the host shows it: it must be printable, now
         except DelugeError as e:
             error = e
             error.line = error.line or _tb_line(e)
@@ -308,8 +335,9 @@ class Runtime:
             error.line = error.line or _tb_line(e)
         except CATCHABLE as e:
             error = DelugeError(python_error_message(e), _tb_line(e))
-        except MemoryError:
-            error = LimitExceeded("memory", "Out of memory")
+        except MemoryError as e:  # an allocation past the OS limit (os_memory_cap) or the RAM
+            error = memory_exceeded(context.memory_limit)
+            error.line = _tb_line(e)
         finally:
             current_run.reset(token)
         returned = value is not NO_RETURN

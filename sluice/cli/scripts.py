@@ -175,6 +175,7 @@ def run_arguments(args) -> dict:
 def cmd_run(args) -> int:
     import dsl
     import runtime
+    from runtime.limits import os_memory_cap
     from runtime.values import to_text
 
     path = Path(args.file)
@@ -196,8 +197,10 @@ def cmd_run(args) -> int:
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
     try:
-        result = engine.run(source, values, limits=limits, services=services,
-                            filename=str(path), on_info=on_info)
+        # the run has this process to itself: an OS limit backs its memory limit
+        with os_memory_cap(limits):
+            result = engine.run(source, values, limits=limits, services=services,
+                                filename=str(path), on_info=on_info)
     finally:
         services.web.close()
     if args.crm_export:
@@ -355,8 +358,8 @@ def _run_parser(sub) -> None:
     run.add_argument("--limit", action="append", metavar="NAME=VALUE",
                      help="change a limit: statements, depth, time (seconds), invokeurl "
                           "(calls), http_timeout (seconds), response_size (bytes), info_size, "
-                          "collection_size, text_size, source (bytes of the script); 0 "
-                          "lifts it")
+                          "collection_size, text_size, source (bytes of the script), "
+                          "memory (bytes, or 512MB); 0 lifts it")
     run.add_argument("--timezone", metavar="ZONE",
                      help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
     run.add_argument("--json", action="store_true",
