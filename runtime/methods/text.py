@@ -1,22 +1,54 @@
 """TEXT built-ins (LANGUAGE.md §5, Text). Positions are 0-based; Zoho's spelling "Occurence"
-is kept. Regular expressions are Java's; the few differences from Python's are bridged here."""
+is kept. Regular expressions are Java's; the few differences from Python's are bridged here.
+
+Regular expressions run on the `regex` package, not `re`: its matcher takes a timeout, so a
+pattern that backtracks for ever ("(a|aa)+$" on forty a's) stops when the run's time is up.
+A replacement's result is bounded before it is built: when the text, the number of matches and
+the replacement could make more than the text limit allows, the replacement is built match by
+match and stops at the limit.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..builtins import builtin, int_arg, text_arg
 from ..errors import DelugeError
-from ..limits import check_collection, check_text
 from ..jsontext import from_lenient_json
+from ..limits import check_collection, check_text, check_time, current_run, regex_timeout
 from ..values import MAX_NUMBER, MIN_NUMBER, to_text
 
 
-def _regex(pattern: str, fn: str, flags: int = 0) -> re.Pattern:
+def _regex(pattern: str, fn: str, flags: int = 0):
     try:
-        return re.compile(_java_regex(pattern), flags)
-    except re.error as e:
+        return _compiled(pattern, int(flags))
+    except ValueError as e:
         raise DelugeError(f"{fn}: {pattern!r} is not a valid regular expression ({e})") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str, flags: int):
+    """Compiled once: regex's own cache costs more than a match on a short text."""
+    import regex  # on first use: importing it costs start-up time
+
+    try:
+        return regex.compile(_java_regex(pattern), flags)
+    except regex.error as e:
+        raise ValueError(str(e)) from None
+    except (OverflowError, RecursionError):  # a{99999999999}, thousands of nested groups
+        raise ValueError("too large or too deeply nested") from None
+
+
+def _timed(work, *args, **kwargs):
+    """A regular expression at work, stopped when the run's time is up. Its timeout is CPU
+    time, a guess at the wall-clock time left: one that ends before the run's time is up
+    starts again with the time then left."""
+    while True:
+        try:
+            return work(*args, timeout=regex_timeout(), **kwargs)
+        except TimeoutError:
+            check_time()
 
 
 def _java_regex(pattern: str) -> str:
@@ -31,9 +63,11 @@ def _java_regex(pattern: str) -> str:
     return re.sub(r"\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern)
 
 
-def _java_replacement(repl: str) -> str:
-    """Java's `$1` and `\\$` in a replacement -> Python's `\\g<1>` and `$`."""
-    out, i = [], 0
+def _java_replacement(repl: str, pattern, fn: str) -> tuple[str, int]:
+    """Java's replacement (`$1`, `${name}`, `\\$` for a dollar) -> a Python template, and the
+    number of group references in it. A reference to a group the expression does not have is
+    an error, as in Java; `$12` is group 12 only when there are 12 groups, else group 1 and a 2."""
+    out, i, refs = [], 0, 0
     while i < len(repl):
         ch = repl[i]
         if ch == "\\" and i + 1 < len(repl):
@@ -41,19 +75,62 @@ def _java_replacement(repl: str) -> str:
             out.append("\\\\" if nxt == "\\" else nxt)
             i += 2
         elif ch == "$" and i + 1 < len(repl) and repl[i + 1].isdigit():
-            j = i + 1
-            while j < len(repl) and repl[j].isdigit():
-                j += 1
-            out.append(f"\\g<{repl[i + 1:j]}>")
+            group, j = int(repl[i + 1]), i + 2
+            while j < len(repl) and repl[j].isdigit() and group * 10 + int(repl[j]) <= \
+                    pattern.groups:
+                group, j = group * 10 + int(repl[j]), j + 1
+            if group > pattern.groups:
+                raise DelugeError(f"{fn}: the replacement uses group ${group}, but the "
+                                  f"expression has {pattern.groups} group"
+                                  f"{'' if pattern.groups == 1 else 's'}")
+            out.append(f"\\g<{group}>")
+            refs += 1
             i = j
         elif ch == "$" and repl[i + 1:i + 2] == "{":
             j = repl.find("}", i)
-            out.append(f"\\g<{repl[i + 2:j]}>")
+            name = repl[i + 2:j] if j > 0 else ""
+            if j < 0 or not name:
+                raise DelugeError(f"{fn}: '${{' in the replacement needs a group name and '}}'")
+            if name not in pattern.groupindex:
+                raise DelugeError(f"{fn}: the replacement uses group ${{{name}}}, but the "
+                                  "expression has no group of that name")
+            out.append(f"\\g<{name}>")
+            refs += 1
             i = j + 1
         else:
-            out.append(ch)
+            out.append("\\\\" if ch == "\\" else ch)
             i += 1
-    return "".join(out)
+    return "".join(out), refs
+
+
+def _substitute(fn: str, s: str, pattern, replacement: str, count: int = 0,
+                literal: bool = False) -> str:
+    """`pattern` replaced in `s` (`count` times, 0: all), never past the text limit: when the
+    result could pass it (a long replacement, group references in a long text), it is built
+    match by match and refused at the limit."""
+    if literal:
+        template, refs = replacement.replace("\\", "\\\\"), 0
+    else:
+        template, refs = _java_replacement(replacement, pattern, fn)
+    run = current_run.get(None)
+    limit = run.text_limit if run is not None else float("inf")
+    matches = len(s) + 1 if not count else count
+    bound = len(s) + matches * (len(replacement) + refs * len(s))
+    if bound <= 4 * limit:  # a result this size is cheap to build and then measure
+        result = _timed(pattern.sub, template, s, count=count)
+        check_text(len(result))
+        return result
+    grown = 0
+
+    def expand(m):
+        nonlocal grown
+        piece = m.expand(template)
+        grown += len(piece) - (m.end() - m.start())
+        if len(s) + grown > limit:
+            check_text(len(s) + grown)
+        return piece
+
+    return _timed(pattern.sub, expand, s, count=count)
 
 
 def _range_check(fn: str, start: int, end: int, size: int) -> None:
@@ -249,10 +326,17 @@ def _replace_all(s, search, replacement, plain=False):
     search = text_arg(search, "replaceAll", 1)
     replacement = text_arg(replacement, "replaceAll", 2) if replacement is not None else ""
     if plain is True:
-        return s.replace(search, replacement)
-    result = _regex(search, "replaceAll").sub(_java_replacement(replacement), s)
-    check_text(len(result))
-    return result
+        return _replace_plain(s, search, replacement)
+    return _substitute("replaceAll", s, _regex(search, "replaceAll"), replacement)
+
+
+def _replace_plain(s: str, search: str, replacement: str, count: int = -1) -> str:
+    """str.replace, measured first: its result's length is known before it is built."""
+    found = (len(s) + 1 if not search else s.count(search))
+    if count >= 0:
+        found = min(found, count)
+    check_text(len(s) + found * (len(replacement) - len(search)))
+    return s.replace(search, replacement, count)
 
 
 @builtin("replaceAllIgnoreCase", on="text", doc="replaceAll, ignoring letter case")
@@ -261,9 +345,11 @@ def _replace_all_ic(s, search, replacement, plain=False):
     replacement = text_arg(replacement, "replaceAllIgnoreCase", 2) if replacement is not None \
         else ""
     if plain is True:
-        return re.sub(re.escape(search), lambda m: replacement, s, flags=re.IGNORECASE)
-    return _regex(search, "replaceAllIgnoreCase", re.IGNORECASE).sub(
-        _java_replacement(replacement), s)
+        return _substitute("replaceAllIgnoreCase", s, _regex(re.escape(search),
+                                                             "replaceAllIgnoreCase", re.I),
+                           replacement, literal=True)
+    return _substitute("replaceAllIgnoreCase", s,
+                       _regex(search, "replaceAllIgnoreCase", re.I), replacement)
 
 
 @builtin("replaceFirst", on="text", doc="the first match of `search` replaced")
@@ -271,8 +357,8 @@ def _replace_first(s, search, replacement, plain=False):
     search = text_arg(search, "replaceFirst", 1)
     replacement = text_arg(replacement, "replaceFirst", 2) if replacement is not None else ""
     if plain is True:
-        return s.replace(search, replacement, 1)
-    return _regex(search, "replaceFirst").sub(_java_replacement(replacement), s, count=1)
+        return _replace_plain(s, search, replacement, 1)
+    return _substitute("replaceFirst", s, _regex(search, "replaceFirst"), replacement, count=1)
 
 
 @builtin("replaceFirstIgnoreCase", on="text", doc="replaceFirst, ignoring letter case")
@@ -281,14 +367,17 @@ def _replace_first_ic(s, search, replacement, plain=False):
     replacement = text_arg(replacement, "replaceFirstIgnoreCase", 2) if replacement is not None \
         else ""
     if plain is True:
-        return re.sub(re.escape(search), lambda m: replacement, s, count=1, flags=re.IGNORECASE)
-    return _regex(search, "replaceFirstIgnoreCase", re.IGNORECASE).sub(
-        _java_replacement(replacement), s, count=1)
+        return _substitute("replaceFirstIgnoreCase", s,
+                           _regex(re.escape(search), "replaceFirstIgnoreCase", re.I),
+                           replacement, count=1, literal=True)
+    return _substitute("replaceFirstIgnoreCase", s,
+                       _regex(search, "replaceFirstIgnoreCase", re.I), replacement, count=1)
 
 
 @builtin("matches", on="text", doc="true when the whole text matches the regular expression")
 def _matches(s, pattern):
-    return _regex(text_arg(pattern, "matches", 1), "matches").fullmatch(s) is not None
+    pattern = _regex(text_arg(pattern, "matches", 1), "matches")
+    return _timed(pattern.fullmatch, s) is not None
 
 
 @builtin("left", on="text",
@@ -346,7 +435,11 @@ def _reverse(s):
 
 @builtin("concat", on="text", doc="the text followed by another")
 def _concat(s, other):
-    return s + to_text(other) if other is not None else s
+    if other is None:
+        return s
+    other = to_text(other)
+    check_text(len(s) + len(other))
+    return s + other
 
 
 @builtin("isAscii", on="text", doc="true when every character is ASCII")
@@ -379,9 +472,9 @@ def _to_list(s, separator=None):
                 return value
         separator = ","
     separator = text_arg(separator, "toList", 1)
-    parts = list(s) if separator == "" else s.split(separator)
-    check_collection(len(parts))
-    return parts
+    count = len(s) if separator == "" else s.count(separator) + 1
+    check_collection(count, count)  # before the list is made
+    return list(s) if separator == "" else s.split(separator)
 
 
 def _parse_json(text: str, fn: str):

@@ -24,5 +24,5 @@ def test_dependencies_cover_what_the_code_imports():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = " ".join(config["project"]["dependencies"])
     for package in ("lark", "cryptography", "requests", "authlib", "flask", "waitress",
-                    "prompt-toolkit", "pygments"):
+                    "prompt-toolkit", "pygments", "regex"):
         assert package in declared
