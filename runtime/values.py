@@ -9,6 +9,12 @@ compare.
     FILE DelugeFile   the caught error of `catch (e)`: ErrorValue
 
 Printing follows LANGUAGE.md decision 12; equality and order decision 11.
+
+Lists and maps are Python's own, so a script can put a map inside itself, or the same map under
+two keys at each of thirty levels: printed, that is a billion leaves. Before a list or map is
+printed, `measure_printed` walks its lists and maps (their elements at C speed) and refuses one
+whose printed form would pass the text limit, or that contains itself; equality remembers the
+pairs it has already compared, so shared parts are compared once.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 from array import array
 
 from .errors import DelugeError
+from .limits import text_limit
 
 MIN_NUMBER, MAX_NUMBER = -(2**63), 2**63 - 1
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -179,6 +186,109 @@ _SHOWN_AS_TEXT = {datetime.datetime: datetime_text, datetime.date: date_text,
                   ErrorValue: lambda e: e.text()}
 
 
+_CONTAINER_TYPES = frozenset({dict, list, TypedList, Collection})
+
+
+def measure_printed(v) -> None:
+    """Refuse to print `v` when its printed form would pass the run's text limit (each element
+    printed at least once for each path to it) or when it contains itself."""
+    t = type(v)
+    if t is Collection:
+        v = v.items
+        t = type(v)
+    if t is not dict and t is not list and t is not TypedList:
+        return
+    total, nested = _scan(v)
+    if nested is not None:  # the common case first: lists and maps of plain values inside
+        for child in nested:
+            if type(child) is Collection:
+                child = child.items
+                if child is None:
+                    continue
+            size, inner = _scan(child)
+            if inner is not None:
+                break
+            total += size
+        else:
+            nested = None
+    if nested is None:
+        if total > _SHORT:
+            limit = text_limit()
+            if total > limit:
+                raise _too_long(limit)
+        return
+    total, _ = _scan(v)
+    limit = text_limit()
+    on_path = {id(v)}
+    done: dict[int, int] = {}  # id of a list or map walked already -> its size, so a part
+    # shared by many paths counts each time it is met but is walked once
+    stack = [(v, iter(nested), 0)]
+    while stack:
+        container, children, before = stack[-1]
+        child = next(children, _END)
+        if child is _END:
+            stack.pop()
+            on_path.discard(id(container))
+            done[id(container)] = total - before
+            continue
+        if type(child) is Collection:
+            child = child.items
+            if child is None:
+                continue
+        key = id(child)
+        if key in done:
+            total += done[key]
+        elif key in on_path:
+            raise DelugeError("a list or map that contains itself cannot be printed")
+        else:
+            before = total
+            size, inner = _scan(child)
+            total += size
+            if inner is not None:
+                on_path.add(key)
+                stack.append((child, iter(inner), before))
+            else:
+                done[key] = size
+        if total > limit:
+            raise _too_long(limit)
+
+
+_END = object()
+_SHORT = 1000  # shorter printed forms are not looked at against the limit (as before it)
+
+
+def _too_long(limit) -> DelugeError:
+    return DelugeError(f"the list or map printed would be longer than {int(limit):,} "
+                       "characters (limit text_size)")
+
+
+def _scan(c) -> tuple[int, list | None]:
+    """At least as many characters as `c` prints to, not counting the lists and maps in it;
+    and those (None when there are none). A map's keys are not counted: they are distinct
+    texts, so they cannot print longer than the memory they take."""
+    values = c.values() if type(c) is dict else c
+    size = len(c) + 1
+    if len(c) <= 32:  # small: one pass in Python beats building sets
+        nested = None
+        for x in values:
+            tx = type(x)
+            if tx is str:
+                size += len(x)
+            elif tx in _CONTAINER_TYPES:
+                if nested is None:
+                    nested = [x]
+                else:
+                    nested.append(x)
+        return size, nested
+    types = set(map(type, values))
+    if str in types:
+        size += (sum(map(len, values)) if len(types) == 1 else
+                 sum([len(x) for x in values if type(x) is str]))
+    if _CONTAINER_TYPES.isdisjoint(types):
+        return size, None
+    return size, [x for x in values if type(x) in _CONTAINER_TYPES]
+
+
 def to_text(v) -> str:
     """How `info` and `toString()` show a value."""
     t = type(v)
@@ -195,7 +305,8 @@ def to_text(v) -> str:
     if t is dict:
         return json_text(v)
     if t is list or t is TypedList:
-        return ",".join(_element_text(x) for x in v)
+        measure_printed(v)
+        return ",".join([_element_text(x) for x in v])
     if t is Collection:
         return "{}" if v.items is None else to_text(v.items)
     shown = _SHOWN_AS_TEXT.get(t)
@@ -212,7 +323,7 @@ def concat_text(v) -> str:
 def _element_text(v) -> str:
     t = type(v)
     if t is dict or t is list or t is TypedList or t is Collection:
-        return json_text(v)
+        return json_text(v, measured=True)  # by the list holding it
     return to_text(v)
 
 
@@ -226,8 +337,11 @@ def _json_default(v):
     raise TypeError(f"not a Deluge value: {t.__name__}")
 
 
-def json_text(v) -> str:
-    """Compact JSON, as Deluge prints maps: {"a":1,"b":[1,2]}; dates as their printed text."""
+def json_text(v, measured: bool = False) -> str:
+    """Compact JSON, as Deluge prints maps: {"a":1,"b":[1,2]}; dates as their printed text.
+    `measured`: measure_printed(v) has passed already."""
+    if not measured:
+        measure_printed(v)
     try:
         return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=_json_default,
                           allow_nan=False)
@@ -235,7 +349,7 @@ def json_text(v) -> str:
         raise DelugeError("a decimal that is not a finite number cannot be written as JSON") \
             from None
     except RecursionError:
-        raise DelugeError("a list or map that contains itself cannot be printed") from None
+        raise DelugeError("a list or map nested this deep cannot be printed") from None
 
 
 def to_plain(v):
@@ -254,12 +368,28 @@ def to_plain(v):
 
 def from_json(text: str):
     """JSON text -> Deluge values (objects keep their key order)."""
-    value = json.loads(text, parse_constant=_no_constant)
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except ValueError as e:
+        if "integer string conversion" in str(e):  # Python's own limit on digits
+            raise ValueError("a number in it has too many digits") from None
+        raise
     return _from_plain(value)
 
 
 def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
+
+
+_INFINITY = float("inf")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; 1e999 is no DECIMAL."""
+    x = float(text)
+    if x == _INFINITY or x == -_INFINITY:
+        raise ValueError("a number in it is too big for a DECIMAL")
+    return x
 
 
 _KEPT_AS_IS = frozenset({str, float, bool, type(None)})
@@ -268,7 +398,12 @@ _KEPT_AS_IS = frozenset({str, float, bool, type(None)})
 def _from_plain(v):
     t = type(v)
     if t is int:
-        return v if MIN_NUMBER <= v <= MAX_NUMBER else float(v)
+        if MIN_NUMBER <= v <= MAX_NUMBER:
+            return v
+        try:
+            return float(v)
+        except OverflowError:
+            raise ValueError("a number in it is too big for a DECIMAL") from None
     if t is dict:
         return {k: _from_plain(x) for k, x in v.items()}
     if t is list:
@@ -305,12 +440,8 @@ def equal(a, b) -> bool:
         return a == b
     if a is None or b is None:
         return a is b
-    if is_list(a) and is_list(b):
-        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
-    if is_map(a) and is_map(b):
-        ma = a.items if ta is Collection else a
-        mb = b.items if tb is Collection else b
-        return ma.keys() == mb.keys() and all(equal(ma[k], mb[k]) for k in ma)
+    if (ta in _CONTAINER_TYPES or tb in _CONTAINER_TYPES) and (is_list(a) or is_map(a)):
+        return _equal_containers(a, b, {})
     if ta is Collection and tb is Collection:
         return a.items is None and b.items is None
     if _is_date(a) and _is_date(b):
@@ -318,6 +449,39 @@ def equal(a, b) -> bool:
     if ta is tb:
         return a == b
     return False
+
+
+def _equal_containers(a, b, seen: dict) -> bool:
+    """Lists and maps by content. `seen` holds the pairs compared so far (or being compared):
+    a part shared by many paths is compared once, and a value that contains itself compares
+    equal where its walk comes round again (as two infinite unfoldings would)."""
+    if a is b:
+        return True
+    key = (id(a), id(b))
+    if key in seen:
+        return seen[key]
+    if is_list(a) and is_list(b):
+        if len(a) != len(b):
+            return False
+        seen[key] = True
+        same = all(_equal_in(x, y, seen) for x, y in zip(a, b))
+    elif is_map(a) and is_map(b):
+        ma = a.items if type(a) is Collection else a
+        mb = b.items if type(b) is Collection else b
+        if ma.keys() != mb.keys():
+            return False
+        seen[key] = True
+        same = all(_equal_in(ma[k], mb[k], seen) for k in ma)
+    else:  # a list and a map
+        return False
+    seen[key] = same
+    return same
+
+
+def _equal_in(x, y, seen: dict) -> bool:
+    if type(x) in _CONTAINER_TYPES and type(y) in _CONTAINER_TYPES:
+        return _equal_containers(x, y, seen)
+    return equal(x, y)
 
 
 def _is_date(v) -> bool:
@@ -371,7 +535,7 @@ def coerce_element(element_type: str, v):
     elif kind == "NUMBER":
         if t is int:
             return v
-        if t is str and v.strip().lstrip("+-").isdigit():
+        if t is str and v.strip().lstrip("+-").isdigit() and v.isascii() and len(v) < 30:
             return check_number(int(v.strip()))
         if t is float and v.is_integer():
             return check_number(int(v))

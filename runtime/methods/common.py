@@ -7,6 +7,7 @@ import re
 
 from ..builtins import builtin, text_arg
 from ..errors import DelugeError
+from ..limits import check_text
 from ..values import Collection, equal, is_list, is_map, to_text
 
 _ANY = "any"
@@ -51,7 +52,9 @@ def _to_string(v, pattern=None, time_zone=None):
 
         return format_in_zone(v, pattern, zone)
     if is_list(v):
-        return pattern.join(to_text(x) for x in v)
+        parts = [to_text(x) for x in v]
+        check_text(sum(map(len, parts)) + len(pattern) * max(len(parts) - 1, 0))
+        return pattern.join(parts)
     if t is int or t is float:
         if zone is None and not _is_date_pattern(pattern):
             from .numbers import format_number

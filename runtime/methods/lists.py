@@ -3,11 +3,12 @@ error (decision 13); equality is Deluge's (1 == 1.0, "a" != "A")."""
 
 from __future__ import annotations
 
+import datetime
 from functools import cmp_to_key
 
 from ..builtins import builtin, bool_arg, int_arg, list_arg
 from ..errors import DelugeError
-from ..limits import check_collection
+from ..limits import check_collection, check_time
 from ..values import TypedList, check_decimal, compare, equal, type_name
 
 _L = "list"
@@ -38,8 +39,11 @@ def _add(lst, value):
 @builtin("addAll", on=_L, doc="adds every value of another list at the end")
 def _add_all(lst, other):
     other = list_arg(other, "addAll", 1)
-    check_collection(len(lst) + len(other))
-    lst.extend(_coerce(lst, v) for v in other)
+    check_collection(len(lst) + len(other), len(other))
+    if type(lst) is list:
+        lst.extend(other)  # list.extend copies a list added to itself before it grows
+    else:
+        lst.extend([_coerce(lst, v) for v in other])
 
 
 @builtin("insert", on=_L, doc="insert(value) adds at the end; insert(index, value) at a position")
@@ -113,43 +117,123 @@ def _remove_element(lst, value):
     return i >= 0
 
 
+# Values that Deluge's equality treats as Python's does, once tagged by kind (True is not 1, but
+# 1 is 1.0): these are found in a set instead of by comparing with every other value.
+_KIND_OF = {str: "t", int: "n", float: "n", bool: "b", type(None): "0",
+            datetime.datetime: "d", datetime.time: "h"}
+
+
+def _equality_key(x):
+    """A hashable key equal for values Deluge calls equal; None for lists, maps and others."""
+    t = type(x)
+    if t is datetime.date:
+        return ("d", datetime.datetime(x.year, x.month, x.day))
+    kind = _KIND_OF.get(t)
+    return None if kind is None else (kind, x)
+
+
+class _Members:
+    """The values of a list, to ask whether a value is among them by Deluge equality: by key
+    for plain values, by comparing for the rest (lists and maps)."""
+
+    def __init__(self, values=()):
+        self.keys, self.others = set(), []
+        for x in values:
+            self.add(x)
+
+    def add(self, x) -> None:
+        key = _equality_key(x)
+        if key is None:
+            self.others.append(x)
+        else:
+            self.keys.add(key)
+
+    def __contains__(self, x) -> bool:
+        key = _equality_key(x)
+        if key is not None:
+            return key in self.keys
+        return _any_equal(x, self.others)
+
+
+def _any_equal(x, values) -> bool:
+    for i, y in enumerate(values):
+        if equal(x, y):
+            return True
+        if i % 10_000 == 9_999:  # lists of maps compare one by one: look at the clock
+            check_time()
+    return False
+
+
 @builtin("removeAll", on=_L, doc="removes every occurrence of each value of another list")
 def _remove_all(lst, other):
-    other = list_arg(other, "removeAll", 1)
-    lst[:] = [x for x in lst if not any(equal(x, y) for y in other)]
+    other = _Members(list_arg(other, "removeAll", 1))
+    lst[:] = [x for x in lst if x not in other]
 
 
 @builtin("distinct", on=_L, doc="a new list without repeats, in first-seen order")
 def _distinct(lst):
-    out = []
+    out, seen = [], _Members()
     for x in lst:
-        if not any(equal(x, y) for y in out):
+        if x not in seen:
+            seen.add(x)
             out.append(x)
     return out
 
 
 @builtin("intersect", on=_L, doc="a new list of the values also in another list")
 def _intersect(lst, other):
-    other = list_arg(other, "intersect", 1)
-    return _distinct([x for x in lst if any(equal(x, y) for y in other)])
+    other = _Members(list_arg(other, "intersect", 1))
+    return _distinct([x for x in lst if x in other])
 
 
-_ORDER = cmp_to_key(lambda a, b: _null_first_compare(a, b))
+_NUMBER_TYPES = frozenset({int, float})
+_DATE_TYPES = frozenset({datetime.date, datetime.datetime})
 
 
 def _sorted(values, ascending: bool, key=None):
-    """Sorted in Deluge's order, nulls first; `key` picks what to compare of each value."""
+    """Sorted in Deluge's order, nulls first; `key` picks what to compare of each value.
+    Numbers, texts and times of one kind sort at C speed; anything else through Deluge's
+    comparison, which looks at the clock now and then."""
+    if key is not None:
+        order = cmp_to_key(_clocked_compare())
+        nulls, rest = [], list(values)
+        sort_key = lambda v: order(key(v))  # noqa: E731
+    else:
+        nulls = [x for x in values if x is None]
+        rest = [x for x in values if x is not None] if nulls else list(values)
+        types = set(map(type, rest))
+        if types <= _NUMBER_TYPES or types == {str} or types == {datetime.time}:
+            sort_key = None
+        elif types <= _DATE_TYPES:
+            sort_key = _date_key
+        else:
+            sort_key = cmp_to_key(_clocked_compare())
     try:
-        out = sorted(values, key=_ORDER if key is None else (lambda v: _ORDER(key(v))))
+        rest.sort(key=sort_key)
     except DelugeError as e:
         raise DelugeError(f"sort: {e.message}") from None
+    out = nulls + rest
     return out if ascending else out[::-1]
 
 
-def _null_first_compare(a, b) -> int:
-    if a is None or b is None:
-        return (a is not None) - (b is not None)
-    return compare(a, b)
+def _date_key(d):
+    return d if type(d) is datetime.datetime else datetime.datetime(d.year, d.month, d.day)
+
+
+def _clocked_compare():
+    """Deluge's comparison (nulls first), looking at the clock every 50,000 calls."""
+    calls = 0
+
+    def compare_values(a, b) -> int:
+        nonlocal calls
+        calls += 1
+        if calls % 50_000 == 0:
+            check_time()
+        if a is None or b is None:
+            return (a is not None) - (b is not None)
+        return compare(a, b)
+
+    return compare_values
 
 
 @builtin("sort", on=_L, doc="a new list, sorted (sort(false): descending)")

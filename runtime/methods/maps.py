@@ -31,7 +31,7 @@ def _put(m, key, value):
 @builtin("putAll", on=_M, doc="sets every key of another map")
 def _put_all(m, other):
     other = map_arg(other, "putAll", 1)
-    check_collection(len(m) + len(other))
+    check_collection(len(m) + len(other), len(other))
     m.update(other)
 
 
