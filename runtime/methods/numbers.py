@@ -26,11 +26,21 @@ def _floor(x):
     return check_number(math.floor(x))
 
 
-def _round_half_up(x, places: int):
-    from decimal import ROUND_HALF_UP, Decimal
+# A DECIMAL holds 17 significant digits and a NUMBER 19: rounding to more places than this
+# changes nothing, and to fewer than minus this leaves nothing (Decimal refuses either).
+_PLACES = 400
 
+
+def _round_half_up(x, places: int):
+    from decimal import ROUND_HALF_UP, Context, Decimal
+
+    value = Decimal(repr(x) if type(x) is float else x)
+    if places > _PLACES:
+        return value
+    if places < -_PLACES:
+        return Decimal(0)
     quantum = Decimal(1).scaleb(-places)
-    return Decimal(repr(x) if type(x) is float else x).quantize(quantum, rounding=ROUND_HALF_UP)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=Context(prec=2 * _PLACES))
 
 
 @builtin("round", on=_NUM,
