@@ -114,7 +114,10 @@ class RunContext:
         return min(self.step_limit, steps + CHECK_EVERY)
 
     def charge(self, nbytes: int) -> None:
-        """New values of about `nbytes` were made: look at the memory once enough were."""
+        """New values of about `nbytes` were made (or are about to be): look at the memory once
+        enough were; one that alone passes the limit is refused before it is made."""
+        if nbytes > self.memory_limit and self.memory_limit:
+            raise memory_exceeded(self.memory_limit)
         self.charged += nbytes
         if self.charged >= LOOK_EVERY:
             self.charged = 0
