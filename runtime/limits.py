@@ -280,7 +280,7 @@ def os_memory_cap(limits: "Limits"):
     if not limit or old is None:
         yield
         return
-    cap = data_now + 2 * limit + 256 * MB
+    cap = data_now + limit + limit // 2 + 64 * MB  # room to report the error
     if old[1] != resource.RLIM_INFINITY:
         cap = min(cap, old[1])
     try:

@@ -197,6 +197,10 @@ def cmd_run(args) -> int:
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir())
     try:
+        try:  # parsed and compiled first: the OS limit below is for the script's run alone
+            engine.compile(source, str(path))
+        except (dsl.DelugeSyntaxError, runtime.StaticErrors):
+            pass  # the run reports it
         # the run has this process to itself: an OS limit backs its memory limit
         with os_memory_cap(limits):
             result = engine.run(source, values, limits=limits, services=services,
