@@ -198,8 +198,10 @@ def measure_printed(v) -> None:
         t = type(v)
     if t is not dict and t is not list and t is not TypedList:
         return
+    if len(v) <= 32 and _small_size(v) >= 0:  # the common case: nothing to fear
+        return
     total, nested = _scan(v)
-    if nested is not None:  # the common case first: lists and maps of plain values inside
+    if nested is not None:  # next: lists and maps of plain values inside
         for child in nested:
             if type(child) is Collection:
                 child = child.items
@@ -260,6 +262,30 @@ _SHORT = 1000  # shorter printed forms are not looked at against the limit (as b
 def _too_long(limit) -> DelugeError:
     return DelugeError(f"the list or map printed would be longer than {int(limit):,} "
                        "characters (limit text_size)")
+
+
+def _small_size(c) -> int:
+    """The printed size of a small list or map holding plain values and small lists and maps
+    of plain values (the common shape: a record with a list of tags), when it is short; -1
+    for anything else, which measure_printed then walks."""
+    size = len(c) + 1
+    for x in (c.values() if type(c) is dict else c):
+        tx = type(x)
+        if tx is str:
+            size += len(x)
+        elif tx is dict or tx is list:
+            if len(x) > 32:
+                return -1
+            size += len(x) + 1
+            for y in (x.values() if tx is dict else x):
+                ty = type(y)
+                if ty is str:
+                    size += len(y)
+                elif ty in _CONTAINER_TYPES:
+                    return -1
+        elif tx in _CONTAINER_TYPES:
+            return -1
+    return size if size <= _SHORT else -1
 
 
 def _scan(c) -> tuple[int, list | None]:
