@@ -26,7 +26,8 @@ LOOP = ('digits = "0123456789".toList("");\nn = 0;\n'
         'for each a in digits { for each b in digits { for each c in digits { '
         'for each d in digits { for each e in digits { for each f in digits { '
         'for each g in digits { n = n + 1; } } } } } } }\nreturn n;\n')
-REDOS = 'return ("a".leftpad(35).replaceAll(" ", "a") + "!").matches("(a+)+$");\n'
+# (a+)+$ is the example, but the regex package sees through it; (a|aa)+$ it cannot
+REDOS = 'return ("a".leftpad(40).replaceAll(" ", "a") + "!").matches("(a|aa)+$");\n'
 # a million statements: long enough to be caught running, short enough to finish
 SHORT = ('digits = "0123456789".toList("");\nn = 0;\n'
          'for each a in digits { for each b in digits { for each c in digits { '
