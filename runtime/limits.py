@@ -51,7 +51,7 @@ UNITS = {"time": "seconds", "http_timeout": "seconds", "response_size": "bytes",
          "source": "bytes", "memory": "bytes"}
 _BYTE_SUFFIXES = {"k": 1024, "kb": 1024, "m": MB, "mb": MB, "g": 1024 * MB, "gb": 1024 * MB}
 BIG = 10_000  # receivers and results of built-ins past this size are followed by a look at the clock
-LOOK_EVERY = 8 * MB  # bytes of new values between looks at the process's memory
+LOOK_EVERY = 32 * MB  # bytes of new values between looks at the process's memory
 
 
 class Limits:
