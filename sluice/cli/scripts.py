@@ -195,11 +195,11 @@ def cmd_run(args) -> int:
     values = run_arguments(args)
     services = services_for_run(args.timezone, crm_backend(args))
     on_info = None if args.json else (lambda line: print(line, flush=True))
-    engine = runtime.Runtime(code_cache=code_cache_dir())
+    engine = runtime.Runtime(code_cache=code_cache_dir(), limits=limits)
     try:
         try:  # parsed and compiled first: the OS limit below is for the script's run alone
             engine.compile(source, str(path))
-        except (dsl.DelugeSyntaxError, runtime.StaticErrors):
+        except (dsl.DelugeSyntaxError, runtime.StaticErrors, runtime.LimitExceeded):
             pass  # the run reports it
         # the run has this process to itself: an OS limit backs its memory limit
         with os_memory_cap(limits):
