@@ -83,6 +83,18 @@ def events_group() -> None:
           f"{r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; {r['done']:,} done")
 
 
+def functions_group() -> None:
+    from bench import functions_bench as fb
+
+    r = fb.calls_end_to_end()
+    print(f"functions: {r['calls']:,} calls of a small published function from 8 loopback "
+          f"clients to `sluice serve` (key checked, run, run stored, answered): "
+          f"{r['per_second']:.0f} calls/s (target >= 500); p50 {r['p50_ms']:.1f} ms, p99 "
+          f"{r['p99_ms']:.1f} ms (target < 100 ms); {r['failures']} failed")
+    if r["first_failure"]:
+        print(f"  first failure: {r['first_failure']}")
+
+
 def testing_group() -> None:
     from bench import testing_bench as tb
 
@@ -93,7 +105,7 @@ def testing_group() -> None:
 
 
 GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group,
-          "events": events_group, "testing": testing_group}
+          "events": events_group, "functions": functions_group, "testing": testing_group}
 
 
 def main(argv: list[str]) -> int:

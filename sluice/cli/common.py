@@ -24,7 +24,9 @@ COMMANDS = {
     "events": ("events", "check the event bindings file"),
     "trigger": ("events", "run the scripts bound to an event, now"),
     "serve": ("events", "run bound scripts when events arrive over HTTP"),
-    "runs": ("events", "the history of event runs"),
+    "runs": ("events", "the history of runs (events and function calls)"),
+    "functions": ("functions", "publish scripts as REST APIs with API keys, served by "
+                               "sluice serve"),
     "test": ("testing", "run the test cases of *.test.toml files, offline"),
     "console": ("console", "the Connections console in a browser, on this machine"),
     "repl": ("repl", "try Deluge interactively"),

@@ -154,7 +154,8 @@ def cmd_runs_list(args) -> int:
     from ..events.queue import RunStore
 
     with RunStore.open() as store:
-        runs = store.list(limit=args.limit, status=args.status, event=args.event)
+        runs = store.list(limit=args.limit, status=args.status, event=args.event,
+                          kind=args.kind)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -313,13 +314,16 @@ def _positive(kind, zero: bool = False):
 
 def _runs_parser(sub) -> None:
     runs = sub.add_parser("runs", help=command_help("runs"),
-                          description="Every run of a bound script: event, script, times, "
+                          description="Every run of a bound script or call of a published "
+                                      "function: event or function, script, times, "
                                       "status, return value, info lines, error.")
     rs = runs.add_subparsers(dest="action", metavar="ACTION")
     p = rs.add_parser("list", help="the latest runs, with their return value or error")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--status", choices=["queued", "running", "done", "failed"])
-    p.add_argument("--event", metavar="NAME")
+    p.add_argument("--event", metavar="NAME", help="an event's runs, or a function's calls")
+    p.add_argument("--kind", choices=["event", "function"],
+                   help="runs of events, or calls of published functions")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_runs_list)
     p = rs.add_parser("show", help="one run, whole")

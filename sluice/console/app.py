@@ -355,6 +355,27 @@ def console_blueprint(ctx: ConsoleContext):
             found, problem = (), str(e)
         return page("bindings.html", bindings=found, problem=problem)
 
+    @bp.get("/functions")
+    def functions():
+        from ..functions.calls import prepare
+        from ..functions.http import call_url, curl_example
+        from ..functions.store import FunctionsError, FunctionStore
+
+        base = (ctx.public_url or request.host_url).rstrip("/")
+        rows = []
+        with FunctionStore.open(ctx.home) as store:
+            published = store.list()
+        for f in published:
+            try:
+                params = [p.name for p in prepare(f.source, f.entry, f.script_path).params]
+                problem = None
+            except FunctionsError as e:
+                params, problem = [], str(e)
+            rows.append({"function": f, "params": params, "problem": problem,
+                         "url": call_url(base, f.name),
+                         "curl": curl_example(base, f.name, params)})
+        return page("functions.html", rows=rows)
+
     return bp
 
 

@@ -69,7 +69,13 @@ CREATE INDEX IF NOT EXISTS idempotency_by_time ON idempotency (created_at);
 """
 IDEMPOTENCY_WINDOW = 86400.0  # seconds an Idempotency-Key is remembered
 ORPHAN_AFTER = 600.0  # seconds past its lease after which a run is taken back whatever its pid
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Each step takes the file from version N to N + 1 (index 0: 1 -> 2).
+MIGRATIONS = (
+    # what started the run: an event ("event") or a call of a published function ("function")
+    "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';",
+)
+KINDS = ("event", "function")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Run:
     notes: list | None = None
     statements: int | None = None
     attempts: int = 0
+    kind: str = "event"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Run":
@@ -103,7 +110,7 @@ class Run:
                    value=json.loads(row["value"]) if row["value"] is not None else None,
                    info=json.loads(row["info"]) if row["info"] else [],
                    error=row["error"], notes=json.loads(row["notes"]) if row["notes"] else [],
-                   statements=row["statements"], attempts=row["attempts"])
+                   statements=row["statements"], attempts=row["attempts"], kind=row["kind"])
 
     @property
     def duration_ms(self) -> float | None:
@@ -113,7 +120,7 @@ class Run:
 
     def to_dict(self) -> dict:
         """What `GET /runs/<id>` and `sluice runs show --json` give."""
-        return {"id": self.id, "event": self.event, "binding": self.binding,
+        return {"id": self.id, "kind": self.kind, "event": self.event, "binding": self.binding,
                 "script": self.script, "status": self.status, "return": self.value,
                 "info": self.info or [], "error": self.error, "notes": self.notes or [],
                 "created_at": self.created_at, "started_at": self.started_at,
@@ -173,8 +180,25 @@ class RunStore:
         self._transaction = self._connections.transaction
         db = self._db()
         db.executescript(SCHEMA)
-        db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                   (str(SCHEMA_VERSION),))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older file up to SCHEMA_VERSION, one step at a time, each in a transaction;
+        a newer file than this code knows is refused rather than misread."""
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:  # a new file: the schema above lacks the later columns
+                version = 1
+            else:
+                version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"{self.path} has schema version {version}; this Sluice knows up to "
+                    f"{SCHEMA_VERSION}: upgrade Sluice")
+            for step in MIGRATIONS[version - 1:]:
+                db.execute(step)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                       (str(SCHEMA_VERSION),))
 
     @classmethod
     def open(cls, home: str | os.PathLike | None = None) -> "RunStore":
@@ -293,13 +317,18 @@ class RunStore:
         `reason` once it has had `max_attempts` tries. Not `counted`: the server stopped it, the
         run is not to blame, and the try is given back. (run id, failed for good) of each."""
         with self._transaction() as db:
-            held = db.execute("SELECT id, attempts FROM runs WHERE status = 'running' AND "
-                              "worker = ?", (worker,)).fetchall()
+            held = db.execute("SELECT id, attempts, kind FROM runs WHERE status = 'running' "
+                              "AND worker = ?", (worker,)).fetchall()
             return [(r["id"], self._settle(db, r["id"], r["attempts"], reason, max_attempts,
-                                           counted)) for r in held]
+                                           counted, r["kind"])) for r in held]
 
     def _settle(self, db, run_id: str, attempts: int, reason: str, max_attempts: int,
-                counted: bool = True) -> bool:
+                counted: bool = True, kind: str = "event") -> bool:
+        if kind == "function":  # its caller has been answered (or gave up): never again
+            db.execute("UPDATE runs SET status = 'failed', finished_at = ?, error = ?, "
+                       "worker = NULL, lease_until = NULL WHERE id = ?",
+                       (time.time(), reason, run_id))
+            return True
         if counted and attempts >= max_attempts:
             db.execute("UPDATE runs SET status = 'failed', finished_at = ?, error = ?, "
                        "worker = NULL, lease_until = NULL WHERE id = ?",
@@ -319,13 +348,51 @@ class RunStore:
                               ).fetchone() is None:
             return 0  # a read, not the write lock, when nothing runs
         with self._transaction() as db:
-            stale = [(r["id"], r["attempts"]) for r in db.execute(
-                "SELECT id, worker, lease_until, attempts FROM runs WHERE status = 'running'")
-                if _orphaned(r["worker"], r["lease_until"], now)]
-            for run_id, attempts in stale:
+            stale = [(r["id"], r["attempts"], r["kind"]) for r in db.execute(
+                "SELECT id, worker, lease_until, attempts, kind FROM runs "
+                "WHERE status = 'running'") if _orphaned(r["worker"], r["lease_until"], now)]
+            for run_id, attempts, kind in stale:
                 self._settle(db, run_id, attempts, "the process running it stopped",
-                             max_attempts)
+                             max_attempts, kind=kind)
         return len(stale)
+
+    @staticmethod
+    def new_call(function: str, script: str, arguments: dict, limits: dict,
+                 connections: list | None) -> Run:
+        """A call of a published function, about to run (not stored yet: see record_call)."""
+        now = time.time()
+        return Run(id=new_run_id(), event=function, binding=function, script=script,
+                   arguments=arguments, limits=limits, connections=connections,
+                   status=RUNNING, created_at=now, started_at=now, attempts=1,
+                   kind="function")
+
+    def submit_call(self, run: Run) -> None:
+        """Queue a call of a published function for the workers (its caller waits for it)."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO runs (id, event, binding, script, arguments, limits, "
+                       "connections, status, created_at, kind) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                       (run.id, run.event, run.binding, run.script, json.dumps(run.arguments),
+                        json.dumps(run.limits),
+                        json.dumps(run.connections) if run.connections is not None else None,
+                        run.created_at, run.kind))
+
+    def record_call(self, run: Run, status: str, *, value=None, info=(),
+                    error: str | None = None, notes=(), statements: int | None = None) -> None:
+        """A finished call, written once when it ends: its caller waited for it, so there is
+        no queue to keep and a call costs one write."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO runs (id, event, binding, script, arguments, limits, "
+                       "connections, status, created_at, started_at, finished_at, value, info, "
+                       "error, notes, statements, attempts, kind) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                       (run.id, run.event, run.binding, run.script, json.dumps(run.arguments),
+                        json.dumps(run.limits),
+                        json.dumps(run.connections) if run.connections is not None else None,
+                        status, run.created_at, run.started_at, time.time(),
+                        json.dumps(value) if value is not None else None,
+                        json.dumps(list(info)), error, json.dumps(list(notes)), statements,
+                        run.kind))
 
     # ------------------------------------------------------------------ history
 
@@ -334,9 +401,12 @@ class RunStore:
         return Run.from_row(row) if row else None
 
     def list(self, limit: int = 20, status: str | None = None,
-             event: str | None = None, offset: int = 0) -> list[Run]:
+             event: str | None = None, offset: int = 0, kind: str | None = None) -> list[Run]:
         sql, args = "SELECT * FROM runs", []
         conditions = []
+        if kind:
+            conditions.append("kind = ?")
+            args.append(kind)
         if status:
             conditions.append("status = ?")
             args.append(status)

@@ -4,6 +4,7 @@
     GET  /runs/<id>         {"status", "return", "info", "error", ...}
     GET  /health            {"status": "ok", "queued": n, "running": n, "workers": n ready}
     /admin/connections...   list, show, create, connect, revoke (admin token only)
+    GET|POST /functions/<name>/execute    published functions (sluice/functions/http.py)
 
 Callers prove themselves with `Authorization: Bearer $SLUICE_RUNNER_TOKEN`, or by signing the
 body: `X-Sluice-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed with
@@ -151,6 +152,7 @@ class App:
         self.pool.stop(grace)
         if self._recovery is not None:
             self._recovery.join(5)
+        self.functions.close()
         self.web.close()
         self.store.close()
 
@@ -290,6 +292,9 @@ class App:
 
         self._admin_routes(app, refuse)
         self._console(app)
+        from ..functions.http import register as register_functions
+
+        self.functions = register_functions(self, app)
         return app
 
     def _console(self, app) -> None:
@@ -471,8 +476,11 @@ def serve(bindings: Path, *, host: str = "127.0.0.1", port: int = 8080,
     try:
         # The asyncore loop reads requests without a thread per connection; poll() takes
         # thousands of sockets (select() stops at 1,024); idle or stalled connections are
-        # closed after IDLE_TIMEOUT; only whole requests reach the 8 threads.
-        server = _http_server(app.flask, host=host, port=port, threads=8,
+        # closed after IDLE_TIMEOUT; only whole requests reach the 8 threads (and the
+        # MAX_CALLS more that function calls waiting for their workers may hold).
+        from ..functions.http import MAX_CALLS  # threads function calls may hold
+
+        server = _http_server(app.flask, host=host, port=port, threads=8 + MAX_CALLS,
                                connection_limit=connection_limit, asyncore_use_poll=True,
                                channel_timeout=IDLE_TIMEOUT, cleanup_interval=5,
                                backlog=2048, max_request_body_size=app.max_body + 1024,

@@ -43,7 +43,9 @@ class Executor:
         except OSError as e:
             return FAILED, None, [], f"cannot read the script {run.script}: {e.strerror}", [], 0
         allowed = tuple(run.connections) if run.connections is not None else None
-        services = runtime.Services.standard(web=AllowedWeb(self.web, allowed, run.binding),
+        owner = f"the function '{run.binding}'" if run.kind == "function" else \
+            f"the binding '{run.binding}'"
+        services = runtime.Services.standard(web=AllowedWeb(self.web, allowed, owner),
                                              mail=self.mail, crm=self.crm)
         result = self.runtime.run(source, run.arguments, limits=runtime.Limits(**run.limits),
                                   services=services, filename=run.script)
@@ -57,10 +59,11 @@ class Executor:
 
 
 class AllowedWeb:
-    """The Web of one binding: only the connections it lists (None: any)."""
+    """The Web of one binding or published function (`owner`, as messages name it: "the
+    binding 'x'"): only the connections it lists (None: any)."""
 
-    def __init__(self, web, allowed: tuple[str, ...] | None, binding: str):
-        self.web, self.allowed, self.binding = web, allowed, binding
+    def __init__(self, web, allowed: tuple[str, ...] | None, owner: str):
+        self.web, self.allowed, self.owner = web, allowed, owner
 
     def send(self, request, *, timeout, max_bytes):
         from runtime.hosts import WebFailure
@@ -68,7 +71,7 @@ class AllowedWeb:
         if request.connection and self.allowed is not None and \
                 request.connection not in self.allowed:
             permitted = ", ".join(self.allowed) or "none"
-            raise WebFailure(f"the binding '{self.binding}' may not use connection "
+            raise WebFailure(f"{self.owner} may not use connection "
                              f"'{request.connection}' (it may use: {permitted})",
                              kind="connection")
         return self.web.send(request, timeout=timeout, max_bytes=max_bytes)
