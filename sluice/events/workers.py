@@ -287,6 +287,8 @@ class Pool:
         self._slots: list[threading.Thread] = []
         self._workers: dict[int, WorkerProcess] = {}
         self._guard = threading.Lock()
+        self._ended = threading.Condition()  # a run ended: whoever waits for one looks
+        self._ends = 0
 
     def start(self) -> None:
         for n in range(self.size):
@@ -300,6 +302,23 @@ class Pool:
         with self._wake:
             self._generation += 1
             self._wake.notify()
+
+    def ends(self) -> int:
+        """How many times runs have ended so far (a count to pass to `wait_for_end`)."""
+        return self._ends
+
+    def wait_for_end(self, seen: int, timeout: float) -> int:
+        """Wait until some run ends after `seen` (or `timeout`): a caller waiting for one run
+        (a function call) looks at the store then, not on a clock."""
+        with self._ended:
+            if self._ends == seen:
+                self._ended.wait(timeout)
+            return self._ends
+
+    def _run_ended(self) -> None:
+        with self._ended:
+            self._ends += 1
+            self._ended.notify_all()
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> int:
         """Wait until every worker is up (or `timeout`); how many are."""
@@ -400,6 +419,8 @@ class Pool:
             if message is not None:
                 kind = message[0]
                 asked = False  # each message also says the run before it is finished
+                if run_id is not None:
+                    self._run_ended()
                 run_id, deadline = None, float("inf")
                 if kind == "started":
                     run_id, started, limit = message[1], message[2], message[3]
@@ -432,3 +453,4 @@ class Pool:
         for run_id, final in self.store.release(name, reason, self.max_attempts):
             log.warning("run %s: %s%s", run_id, reason,
                         "; failed for good" if final else "; queued again")
+        self._run_ended()

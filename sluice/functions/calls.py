@@ -271,12 +271,12 @@ class Runner:
     def run_now(self, run) -> Outcome:
         import time
 
+        seen = self.pool.ends()
         self.store.submit_call(run)
         self.pool.notify()
         limit = float(run.limits.get("time") or 0)
         # the pool kills a run at its limit plus a grace; this is only a backstop
         give_up = time.monotonic() + (limit * 1.2 + 60 if limit else 86400)
-        pause = 0.0005
         while True:
             found = self.store.get(run.id)
             if found is not None and found.status in ("done", "failed"):
@@ -284,8 +284,7 @@ class Runner:
             if time.monotonic() > give_up:
                 return Outcome("timeout", error=f"the function ran past its time limit of "
                                                 f"{limit:g} s", info=[])
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.02)
+            seen = self.pool.wait_for_end(seen, 0.05)
 
     def close(self) -> None:
         pass
