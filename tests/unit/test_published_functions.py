@@ -153,3 +153,18 @@ def test_the_console_lists_published_functions_read_only(tmp_path):
     assert "<code>a</code>, <code>b</code>" in page and "at most 2 calls at once" in page
     assert key not in page and "<form" not in page.split("<main", 1)[-1]
     assert client.post("/console/functions").status_code in (400, 405)
+
+
+def test_a_function_call_whose_worker_died_is_failed_not_retried(tmp_path):
+    from sluice.events.queue import RunStore
+
+    with RunStore(tmp_path / "runs.db") as store:
+        run = store.new_call("add", "add.dg", {"a": 1}, {"time": 1}, None)
+        store.submit_call(run)
+        claimed = store.claim("host:1:2", lease=30)
+        assert claimed.id == run.id and claimed.kind == "function"
+        assert store.release("host:1:2", "its worker was killed", max_attempts=3) == \
+            [(run.id, True)]
+        got = store.get(run.id)
+        assert got.status == "failed" and got.error == "its worker was killed"
+        assert store.claim("host:1:3", lease=30) is None  # not queued again
