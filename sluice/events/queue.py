@@ -359,15 +359,25 @@ class RunStore:
     @staticmethod
     def new_call(function: str, script: str, arguments: dict, limits: dict,
                  connections: list | None) -> Run:
-        """A call of a published function, about to run (not stored yet: see record_call)."""
+        """A call of a published function, about to be submitted (see submit_call)."""
         now = time.time()
         return Run(id=new_run_id(), event=function, binding=function, script=script,
                    arguments=arguments, limits=limits, connections=connections,
-                   status=RUNNING, created_at=now, started_at=now, attempts=1,
-                   kind="function")
+                   status=QUEUED, created_at=now, kind="function")
 
     def submit_call(self, run: Run) -> None:
-        """Queue a call of a published function for the workers (its caller waits for it)."""
+        """Queue a call of a published function for the workers (its caller waits for it).
+        Synced at checkpoints only, this write alone: a call lost with the machine is one
+        whose caller got no answer, and the server thread's other writes (events) keep
+        their full sync."""
+        db = self._db()
+        db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self._insert_call(run)
+        finally:
+            db.execute("PRAGMA synchronous = FULL")
+
+    def _insert_call(self, run: Run) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO runs (id, event, binding, script, arguments, limits, "
                        "connections, status, created_at, kind) "
@@ -376,23 +386,6 @@ class RunStore:
                         json.dumps(run.limits),
                         json.dumps(run.connections) if run.connections is not None else None,
                         run.created_at, run.kind))
-
-    def record_call(self, run: Run, status: str, *, value=None, info=(),
-                    error: str | None = None, notes=(), statements: int | None = None) -> None:
-        """A finished call, written once when it ends: its caller waited for it, so there is
-        no queue to keep and a call costs one write."""
-        with self._transaction() as db:
-            db.execute("INSERT INTO runs (id, event, binding, script, arguments, limits, "
-                       "connections, status, created_at, started_at, finished_at, value, info, "
-                       "error, notes, statements, attempts, kind) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                       (run.id, run.event, run.binding, run.script, json.dumps(run.arguments),
-                        json.dumps(run.limits),
-                        json.dumps(run.connections) if run.connections is not None else None,
-                        status, run.created_at, run.started_at, time.time(),
-                        json.dumps(value) if value is not None else None,
-                        json.dumps(list(info)), error, json.dumps(list(notes)), statements,
-                        run.kind))
 
     # ------------------------------------------------------------------ history
 

@@ -48,7 +48,6 @@ class FunctionCalls:
         self._busy: dict[str, int] = {}
         self._in_flight = 0
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def close(self) -> None:
         self.runner.close()
@@ -82,13 +81,7 @@ class FunctionCalls:
             self._in_flight -= 1
 
     def runs(self):
-        """The run store, with this thread's writes synced at checkpoints only (as workers
-        do): a call's row is history, and its caller has the answer."""
-        store = self.server.store
-        if not getattr(self._local, "relaxed", False):
-            store.relax_sync()
-            self._local.relaxed = True
-        return store
+        return self.server.store
 
 
 def arguments_of(request, raw_body_ok: bool = False) -> dict:

@@ -123,7 +123,9 @@ def test_the_run_history_gains_a_kind_column(tmp_path):
     with RunStore(tmp_path / "runs.db") as store:
         assert store.get("old").kind == "event"
         run = store.new_call("add", "add.dg", {"a": 1}, {}, None)
-        store.record_call(run, "done", value=2, info=["hi"], statements=3)
+        store.submit_call(run)
+        assert store.claim("host:1:2", lease=30).id == run.id
+        store.finish(run.id, "host:1:2", "done", value=2, info=["hi"], statements=3)
         got = store.get(run.id)
         assert got.kind == "function" and got.value == 2 and got.duration_ms >= 0
         assert [r.id for r in store.list(kind="function")] == [run.id]
