@@ -14,16 +14,18 @@ from __future__ import annotations
 from .errors import LimitExceeded, Problem, StaticErrors
 
 
-def problems(source: str, filename: str = "<script>", limits=None) -> list[Problem]:
+def problems(source: str, filename: str = "<script>", limits=None, app=None) -> list[Problem]:
     """Every error that keeps `source` from running, in order of position (empty: it runs).
-    `limits` (runtime.Limits): the `source` limit is the one a run would have."""
+    `limits` (runtime.Limits): the `source` limit is the one a run would have. `app`
+    (runtime.app.App): the other files whose functions its calls reach; a call no file
+    defines, an ambiguous one and a wrong argument count are then errors of the app."""
     from dsl import DelugeSyntaxError
     from dsl.recover import syntax_errors
 
     from .run import Runtime
 
     try:
-        Runtime(cache_size=1, limits=limits).compile(source, filename)
+        Runtime(cache_size=1, limits=limits).compile(source, filename, app=app)
     except StaticErrors as e:
         return list(e.errors)
     except LimitExceeded as e:
@@ -36,7 +38,7 @@ def problems(source: str, filename: str = "<script>", limits=None) -> list[Probl
         found = [Problem(e.line, e.column, e.message, "syntax") for e in errors or [first]]
         if repaired:
             try:
-                Runtime(cache_size=1, limits=limits).compile(repaired, filename)
+                Runtime(cache_size=1, limits=limits).compile(repaired, filename, app=app)
             except StaticErrors as e:
                 found += e.errors
             except DelugeSyntaxError:

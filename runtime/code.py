@@ -21,7 +21,7 @@ from .limits import check_collection, check_text
 from .values import Collection, TypedList, check_decimal, concat_text, number_overflow
 
 FILENAME_PREFIX = "<deluge "
-CODE_FORMAT = 3  # bump when generated code or the spec changes shape
+CODE_FORMAT = 4  # bump when generated code or the spec changes shape
 CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
              RecursionError, AttributeError)
 
@@ -79,13 +79,25 @@ def _new_collection(is_map: bool, *items):
 
 def _tb_line(exc: BaseException) -> int:
     """The script line where `exc` was raised: the innermost frame of generated code."""
-    line = 0
+    return tb_where(exc)[1]
+
+
+def tb_where(exc: BaseException) -> tuple[str, int]:
+    """The file (as the script names it) and line where `exc` was raised: the innermost frame
+    of generated code (a function of another file of the app carries that file's name)."""
+    where = ("", 0)
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith(FILENAME_PREFIX):
-            line = tb.tb_lineno
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith(FILENAME_PREFIX):
+            where = (name, tb.tb_lineno)
         tb = tb.tb_next
-    return line
+    return script_filename(where[0]), where[1]
+
+
+def script_filename(code_filename: str) -> str:
+    """`<deluge lib/util.dg 0123abcd4567>` -> `lib/util.dg`."""
+    return code_filename[len(FILENAME_PREFIX):].rpartition(" ")[0] if code_filename else ""
 
 
 _BINARY = {"_add": rt.add, "_sub": rt.sub, "_mul": rt.mul, "_div": rt.div, "_mod": rt.mod,
@@ -165,11 +177,19 @@ def helpers_from_spec(spec) -> dict:
 class Compiled:
     """A compiled script: its code, the helpers it needs, and its source lines for errors."""
 
-    def __init__(self, code, spec: tuple, source: str, filename: str):
+    def __init__(self, code, spec: tuple, source: str, filename: str, files=None):
         self.code = code
         self.spec = spec
         self.source_lines = source.split("\n")
         self.filename = filename
+        # the text of the app's other files whose functions the code holds (for errors)
+        self.files: dict[str, str] = files or {}
+
+    def lines_of(self, filename: str) -> list[str]:
+        """The source lines of `filename`: the script's, or another file's of its app."""
+        if filename in self.files:
+            return self.files[filename].split("\n")
+        return self.source_lines
 
     def make(self):
         """A fresh `__run__` function whose globals hold helpers only."""
@@ -181,35 +201,37 @@ class Compiled:
     # -- the on-disk cache
 
     @staticmethod
-    def cache_path(folder: str, source: str, filename: str) -> str:
+    def cache_path(folder: str, source: str, filename: str, app: str = "") -> str:
+        """`app`: the fingerprint of the script's app (its other files), if it has one."""
         key = hashlib.sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
-                             f"{source_key(source, filename)}".encode()).hexdigest()[:32]
+                             f"{source_key(source, filename)}\0{app}".encode()).hexdigest()[:32]
         return os.path.join(folder, "code", f"{key}.bin")
 
     @classmethod
-    def load(cls, folder: str, source: str, filename: str) -> "Compiled | None":
-        """The cached code of this source, when the file passes dsl.cachefiles' checks (ours,
-        private, its HMAC right): unmarshalling runs nothing, but the code is run next."""
+    def load(cls, folder: str, source: str, filename: str, app: str = "") -> "Compiled | None":
+        """The cached code of this source (in its app, `app` being the app's fingerprint), when
+        the file passes dsl.cachefiles' checks (ours, private, its HMAC right): unmarshalling
+        runs nothing, but the code is run next."""
         from dsl import cachefiles
 
-        data = cachefiles.read(folder, cls.cache_path(folder, source, filename))
+        data = cachefiles.read(folder, cls.cache_path(folder, source, filename, app))
         if data is None:
             return None
         try:
-            code, spec = marshal.loads(data)
-            compiled = cls(code, spec, source, filename)
+            code, spec, files = marshal.loads(data)
+            compiled = cls(code, spec, source, filename, files)
             helpers_from_spec(spec)  # a built-in since renamed makes this a miss
         except (EOFError, ValueError, TypeError, KeyError):
             return None
         return compiled
 
-    def store(self, folder: str, source: str) -> None:
+    def store(self, folder: str, source: str, app: str = "") -> None:
         """Keep the code for the next process; a cache that cannot be written only costs
         time."""
         from dsl import cachefiles
 
         try:
-            data = marshal.dumps((self.code, self.spec))
+            data = marshal.dumps((self.code, self.spec, self.files))
         except ValueError:  # code that marshal cannot write: it is compiled again next time
             return
-        cachefiles.write(folder, self.cache_path(folder, source, self.filename), data)
+        cachefiles.write(folder, self.cache_path(folder, source, self.filename, app), data)

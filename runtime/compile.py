@@ -71,26 +71,37 @@ LONG_TEXT = 100_000  # texts longer than this are measured against the run's tex
 
 
 def compile_script(script: A.Script, source: str = "", filename: str = "<script>", *,
-                   repl: bool = False) -> Compiled:
+                   repl: bool = False, app=None) -> Compiled:
     """`repl`: for an interactive session: the body runs even when it is empty (a file of
     functions would otherwise run its first one), and its variables are handed back through
-    `R.export` when it ends, however it ends."""
+    `R.export` when it ends, however it ends. `app` (a runtime.app.App): the functions of the
+    script's other files, which its calls may reach (see runtime.app)."""
     # The generated tree is all new objects and no garbage: Python's cycle collector would walk
     # them again and again (three quarters of the time of a long script), so it waits.
     pause = gc.isenabled()
     if pause:
         gc.disable()
     try:
-        gen = _Generator(script, filename, repl=repl)
+        gen = _Generator(script, filename, repl=repl, app=app)
         module = gen.module()
         if gen.errors:
             raise StaticErrors(gen.errors, filename, source)
-        code_name = f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
-        code = compile(module, code_name, "exec")
+        code = compile(module, code_name(source, filename), "exec")
     finally:
         if pause:
             gc.enable()
-    return Compiled(code, tuple(gen.spec), source, filename)
+    if gen.foreign:  # the functions of other files carry their own file's name
+        from .app import with_filenames
+
+        code = with_filenames(code, {f"f_{key}": code_name(f.file.source, f.file.filename)
+                                     for key, f in gen.foreign.items()})
+    files = {f.file.filename: f.file.source for f in gen.foreign.values()}
+    return Compiled(code, tuple(gen.spec), source, filename, files)
+
+
+def code_name(source: str, filename: str) -> str:
+    """The file name of generated code: FILENAME_PREFIX, the script's name, a hash, '>'."""
+    return f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -232,10 +243,17 @@ class _Scope:
 
 
 class _Generator:
-    def __init__(self, script: A.Script, filename: str, *, repl: bool = False):
+    def __init__(self, script: A.Script, filename: str, *, repl: bool = False, app=None):
         self.script = script
         self.filename = filename
         self.repl = repl
+        # the app of the script: its functions compile in as `f_<file index>_<name>`
+        self.app = app
+        self.main_index = app.index_of(filename) if app is not None else -1
+        self.prefix = ""  # of the keys of the file whose function is being compiled
+        self.foreign: dict = {}  # key -> AppFunction, for the functions of other files
+        self.pending: list = []  # (AppFunction, the call of this script that reaches it)
+        self.origin = None  # that call, while a function of another file compiles
         self.errors: list[Problem] = []
         self.helpers: dict = base_helpers()  # what the code may name; the spec says how to
         self.spec: list[tuple] = []  # rebuild the rest (see runtime.code)
@@ -247,9 +265,13 @@ class _Generator:
             if f.name in self.functions:
                 self.error(f, f"function '{f.name}' is defined twice", "duplicate-function")
             self.functions[f.name] = f
+        self.main_functions = self.functions
         # functions that call none of the others: they need no call depth of their own
         names = set(self.functions)
         self.leaves = {f.name for f in script.functions if not _calls_any(f.body, names)}
+        if app is not None:
+            self.leaves = {name for name in self.leaves
+                           if not self.reaches_app(self.functions[name].body)}
         self.scope: _Scope | None = None
         self.links: dict[int, str] = {}  # chain links worked out: id -> their temporary
         self.bounds_memo: dict[tuple, tuple | None] = {}
@@ -298,6 +320,7 @@ class _Generator:
             entry = _call(f"f_{first.name}", *args)
             if first.return_type == "void":  # it gives nothing, not null
                 entry = py.BoolOp(op=py.Or(), values=[entry, _name("_NO_RETURN")])
+        run_body += self.app_functions()  # those of other files that the script reaches
         run_body.append(py.Try(
             body=[py.Return(value=entry)], handlers=[], orelse=[],
             finalbody=[py.Assign(targets=[_attr_store(_name("R"), "statements")],
@@ -351,19 +374,98 @@ class _Generator:
                        "undefined-variable")
         # The depth comes in as an argument (no shared counter to undo on the way out). A leaf
         # takes none: its callers check theirs (`user_call`).
+        key = self.prefix + f.name
         names = [f"v_{p}" for p in params]
         body = [py.Nonlocal(names=["__S", "__L"])]
-        if f.name not in self.leaves:
+        if key not in self.leaves:
             names.append("__d")
             body.append(_at(py.If(test=py.Compare(left=_name("__d"), ops=[py.Gt()],
                                                   comparators=[_name("__M")]),
                                   body=[py.Expr(value=_call(_attr(_name("R"), "too_deep"),
                                                             _const(f.name)))], orelse=[]), f))
         # a leaf without loops runs a few statements and returns: its caller looks at limits
-        runs_on = f.name not in self.leaves or _has_loop(f.body)
+        runs_on = key not in self.leaves or _has_loop(f.body)
         statements = self.block(f.body, check=runs_on)
         body += self.shared_bindings() + statements + [py.Return(value=_const(None))]
-        return _at(_function_def(f"f_{f.name}", names, body), f)
+        return _at(_function_def(f"f_{key}", names, body), f)
+
+    # -- the functions of the script's other files (runtime.app)
+
+    def reaches_app(self, body) -> bool:
+        """Does `body` call a function of another file (so it is no leaf)?"""
+        from .app import call_sites
+
+        for path, _node in call_sites(body):
+            if len(path) == 1 and path[0] in self.functions:
+                continue
+            if len(path) == 1 and (path[0].lower() in B.FUNCTIONS or B.is_method(path[0].lower())
+                                   or path[0].lower() in TASK_FUNCTIONS):
+                continue
+            if self.app.lookup(path):  # (a call back into this file counts too)
+                return True
+        return False
+
+    def app_function(self, path: tuple, node):
+        """The key of the function of the app that `path` calls (queued to compile), or None
+        (an error said why, unless there is no such function: then the caller says so)."""
+        from .app import places
+
+        found = self.app.lookup(path)
+        if not found:
+            return None, None
+        if len(found) > 1:
+            shown = ".".join(path)
+            same = len({f.namespace.lower() for f in found}) == 1
+            if same:
+                self.error(node, f"'{shown}' is defined more than once: {places(found)}",
+                           "duplicate-function")
+            else:
+                self.error(node, f"'{shown}' is ambiguous: it may be any of {places(found)}; "
+                                 f"name its namespace (thisapp.<namespace>.{path[-1]})",
+                           "ambiguous-function")
+            return False, None
+        return self.enqueue(found[0], node), found[0]
+
+    def enqueue(self, f, node) -> str:
+        """The key of app function `f`, queued to compile if it is new."""
+        if f.index == self.main_index and f.definition.name in self.main_functions:
+            return f.definition.name  # a function of this very script
+        key = f"{f.index}_{f.definition.name}"
+        if key not in self.foreign:
+            self.foreign[key] = f
+            self.pending.append((f, self.origin or node))
+            # a leaf or not is settled before any call of it compiles
+            saved = self.functions, self.prefix
+            self.functions = {d.name: d for d in f.file.script.functions}
+            self.prefix = f"{f.index}_"
+            body = f.definition.body
+            if not _calls_any(body, set(self.functions)) and not self.reaches_app(body):
+                self.leaves.add(key)
+            self.functions, self.prefix = saved
+        return key
+
+    def app_functions(self) -> list[py.stmt]:
+        """Compile the functions of other files that the script reaches, each in its own file's
+        terms (its functions, its lines); their static errors are reported at the call of this
+        script that reaches them, naming their own file and line."""
+        out = []
+        saved = (self.functions, self.prefix, self.errors, self.origin, self.scope,
+                 self.returns)
+        done = 0
+        while done < len(self.pending):
+            f, origin = self.pending[done]
+            done += 1
+            self.functions = {d.name: d for d in f.file.script.functions}
+            self.prefix, self.origin, self.errors = f"{f.index}_", origin, []
+            self.returns = None  # (the declared returns of that file's functions)
+            out.append(self.function(f.definition))
+            for p in self.errors:
+                saved[2].append(Problem(origin.span[0], origin.span[1],
+                                        f"{f.file.filename}:{p.line}:{p.column}: {p.message}",
+                                        p.code))
+        (self.functions, self.prefix, self.errors, self.origin, self.scope,
+         self.returns) = saved
+        return out
 
     def _task_bare_names(self, body) -> set[str]:
         """Bare words used as task values (`type: GET`): constants, not variables."""
@@ -970,7 +1072,7 @@ class _Generator:
             path = self._qualified(e.target)
             if path[0] == "zoho":
                 return self.zoho_call(".".join(path + [e.name]), e)
-            return self.user_call(e.name, e.args, e)
+            return self.user_call(e.name, e.args, e, tuple(path + [e.name]))
         name = e.name.lower()
         if any(type(a) is A.Pair for a in e.args):  # insert("k": v, ...): one map of them
             if not all(type(a) is A.Pair for a in e.args):
@@ -1077,21 +1179,42 @@ class _Generator:
                                     [self.expr(a) for a in e.args[1:]], e)
         if name in TASK_FUNCTIONS:
             return self.task_call(name, [self.expr(a) for a in e.args], e)
+        if self.app is not None:  # a function of another file of the app, called bare
+            return self.user_call(e.name, e.args, e)
         self.error(e, f"Unknown function '{e.name}'{_did_you_mean(name, self.functions)}",
                    "unknown-function")
         return _const(None)
 
-    def user_call(self, name: str, args, node):
+    def user_call(self, name: str, args, node, path: tuple = ()):
+        """A call of a function of this file, or of the app (`path`: how the call names it,
+        `thisapp.Logs.add` as ("thisapp", "Logs", "add"))."""
         f = self.functions.get(name)
+        where = ""
+        if f is not None:
+            key = self.prefix + name
+            if self.prefix:  # a function of the same other file: compiled in too
+                found = self.app.defined(int(self.prefix[:-1]), name)
+                self.enqueue(found, node)
+                where = found.where
+        elif self.app is not None:
+            key, found = self.app_function(path or (name,), node)
+            if key is False:
+                return _const(None)
+            if key is not None:
+                f = found.definition
+                where = found.where if key != found.definition.name else ""
         if f is None:
-            self.error(node, f"Unknown function '{name}'{_did_you_mean(name, self.functions)}",
-                       "unknown-function")
+            shown = ".".join(path) if path and self.app is not None else name
+            self.error(node, f"Unknown function '{shown}'{_did_you_mean(name, self.functions)}"
+                             f"{self.app_note()}", "unknown-function")
             return _const(None)
         if len(args) != len(f.params):
-            self.error(node, f"function '{name}' takes {len(f.params)} argument"
-                             f"{'s' if len(f.params) != 1 else ''}, got {len(args)}", "arity")
+            self.error(node, f"function '{f.name}' takes {len(f.params)} argument"
+                             f"{'s' if len(f.params) != 1 else ''}, got {len(args)}"
+                             f"{f' (defined at {where})' if where else ''}", "arity")
             return _const(None)
-        values = [self.typed_arg(a, f, p) for a, p in zip(args, f.params)]
+        values = [self.typed_arg(a, f, p, where) for a, p in zip(args, f.params)]
+        name = key
         in_function = self.scope.kind == "function"
         if name not in self.leaves:
             depth = py.BinOp(left=_name("__d"), op=py.Add(), right=_const(1)) if in_function \
@@ -1104,22 +1227,32 @@ class _Generator:
         callee = py.IfExp(test=py.Compare(left=_name("__d"), ops=[py.Lt()],
                                           comparators=[_name("__M")]),
                           body=_name(f"f_{name}"),
-                          orelse=_call(_attr(_name("R"), "too_deep_call"), _const(name)))
+                          orelse=_call(_attr(_name("R"), "too_deep_call"), _const(f.name)))
         return py.Call(func=callee, args=values, keywords=[])
 
-    def checked_arg(self, value, f: A.FunctionDef, param: A.Param):
+    def checked_arg(self, value, f: A.FunctionDef, param: A.Param, where: str = ""):
         """An argument checked against its parameter's type where the call is, so an error
-        names the caller's line."""
+        names the caller's line (and `where`, the definition's file and line, for a function
+        of another file)."""
         if param.type in ("object", "collection"):
             return value
+        extra = (_const(where),) if where else ()
         return _call("_check_param", value, _const(param.type), _const(f.name),
-                     _const(param.name))
+                     _const(param.name), *extra)
 
-    def typed_arg(self, arg, f: A.FunctionDef, param: A.Param):
+    def typed_arg(self, arg, f: A.FunctionDef, param: A.Param, where: str = ""):
         value = self.expr(arg)
         if fits(self.scope.types.of(arg), param.type):
             return value  # proven to pass the check
-        return self.checked_arg(value, f, param)
+        return self.checked_arg(value, f, param, where)
+
+    def app_note(self) -> str:
+        """Why an app may not know a function: a file of it that does not parse."""
+        broken = self.app.broken_files() if self.app is not None else []
+        if not broken:
+            return ""
+        return f" (not looked at: {broken[0].filename} has a syntax error" + \
+            (f", and {len(broken) - 1} more file(s)" if len(broken) > 1 else "") + ")"
 
     def zoho_call(self, qualified: str, e: A.MethodCall):
         entry = B.FUNCTIONS.get(qualified.lower())

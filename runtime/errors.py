@@ -15,7 +15,10 @@ from typing import NamedTuple
 
 
 class DelugeError(Exception):
-    """A runtime error of the script. `line` is 0 until the run knows it."""
+    """A runtime error of the script. `line` is 0 until the run knows it; `file` is set when
+    the line is in another file of the script's app (runtime.app)."""
+
+    file = ""
 
     def __init__(self, message: str, line: int = 0, *, thrown=None):
         super().__init__(message)
@@ -31,7 +34,10 @@ class DelugeError(Exception):
         return f"Error at line {self.line}: {self.message}" if self.line else self.message
 
     def to_dict(self) -> dict:
-        return {"line": self.line, "message": self.message}
+        out = {"line": self.line, "message": self.message}
+        if self.file:
+            out["file"] = self.file
+        return out
 
 
 class MissingArgument(DelugeError):
@@ -47,6 +53,8 @@ class MissingArgument(DelugeError):
 class LimitExceeded(BaseException):
     """A run went past one of its limits. Not an Exception: `catch` in a script cannot stop it."""
 
+    file = ""
+
     def __init__(self, limit: str, message: str, line: int = 0):
         super().__init__(message)
         self.limit = limit
@@ -61,7 +69,10 @@ class LimitExceeded(BaseException):
         return f"Error at line {self.line}: {self.message}" if self.line else self.message
 
     def to_dict(self) -> dict:
-        return {"line": self.line, "message": self.message, "limit": self.limit}
+        out = {"line": self.line, "message": self.message, "limit": self.limit}
+        if self.file:
+            out["file"] = self.file
+        return out
 
 
 class Problem(NamedTuple):

@@ -333,7 +333,8 @@ def entry_arg(args: dict, param: str, function: str):
     return args[param]
 
 
-def check_param(value, kind: str, function: str, param: str):
+def check_param(value, kind: str, function: str, param: str, where: str = ""):
+    """`where`: the file and line of a function of another file of the app."""
     if value is None:
         return None
     if kind == "form":
@@ -343,7 +344,8 @@ def check_param(value, kind: str, function: str, param: str):
         if kind in ("decimal", "float", "double") and type(value) is int:
             return float(value)
         return value
-    raise DelugeError(f"function '{function}' expects {kind.upper()} for '{param}', "
+    defined = f" (defined at {where})" if where else ""
+    raise DelugeError(f"function '{function}'{defined} expects {kind.upper()} for '{param}', "
                       f"found {type_name(value)}")
 
 

@@ -11,7 +11,8 @@ import sys
 import time
 from collections import OrderedDict
 
-from .code import CATCHABLE, FILENAME_PREFIX, NO_RETURN, Compiled, _tb_line, source_key
+from .code import (CATCHABLE, FILENAME_PREFIX, NO_RETURN, Compiled, script_filename,
+                   source_key, tb_where)
 from .errors import DelugeError, LimitExceeded, StaticErrors
 from .limits import (LOOK_EVERY, Limits, check_source, current_run, memory_exceeded,
                      process_memory, time_up)
@@ -133,9 +134,13 @@ class RunContext:
         """Called on the first line of `function` one level too deep: the error names the line
         of the call, in the caller's frame (the check sits in the callee, where it costs least)."""
         caller = sys._getframe(2)  # too_deep <- f_<function> <- its caller
-        line = caller.f_lineno if caller.f_code.co_filename.startswith(FILENAME_PREFIX) else 0
-        raise LimitExceeded("depth", f"Too many nested function calls (more than "
-                                     f"{int(self.max_depth)}) in '{function}'", line)
+        generated = caller.f_code.co_filename.startswith(FILENAME_PREFIX)
+        error = LimitExceeded("depth", f"Too many nested function calls (more than "
+                                       f"{int(self.max_depth)}) in '{function}'",
+                              caller.f_lineno if generated else 0)
+        if generated:
+            error.file = script_filename(caller.f_code.co_filename)
+        raise error
 
     def count(self, name: str, limit_name: str) -> int:
         """Count one use of something limited (e.g. an invokeurl call); stop past the limit."""
@@ -259,34 +264,39 @@ class Runtime:
         self._cache: OrderedDict[str, tuple[Compiled, object]] = OrderedDict()
         self._cache_size = cache_size
 
-    def compile(self, source, filename: str = "<script>") -> Compiled:
+    def compile(self, source, filename: str = "<script>", app=None) -> Compiled:
         """Parse and compile (cached by source). Raises DelugeSyntaxError or StaticErrors, or
-        LimitExceeded for a source longer than the `source` limit."""
+        LimitExceeded for a source longer than the `source` limit. `app`: see `run`."""
         if isinstance(source, str):
             check_source(source, self.limits)
-        return self._compiled(source, filename)[0]
+        return self._compiled(source, filename, app=app)[0]
 
-    def _compiled(self, source, filename: str, interactive: bool = False):
+    def _compiled(self, source, filename: str, interactive: bool = False, app=None):
+        """`app`: the runtime.app.App whose functions the script may call."""
         if not isinstance(source, str):  # a parsed dsl.Script
             from .compile import compile_script
 
             compiled = compile_script(source, "", source.filename or filename,
-                                      repl=interactive)
+                                      repl=interactive, app=app)
             return compiled, compiled.make()
-        key = source_key(source, filename)
+        fingerprint = app.fingerprint if app is not None else ""
+        key = source_key(source, filename) + fingerprint
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
             return found
-        compiled = Compiled.load(self.code_cache, source, filename) if self.code_cache else None
+        compiled = Compiled.load(self.code_cache, source, filename, fingerprint) \
+            if self.code_cache else None
+        if compiled is not None and compiled.files and not app.is_current(compiled.files):
+            compiled = None  # a function it holds changed in a file outside the app's folder
         if compiled is None:
             from dsl import parse  # the parser and the compiler only when there is no code yet
 
             from .compile import compile_script
 
-            compiled = compile_script(parse(source, filename), source, filename)
+            compiled = compile_script(parse(source, filename), source, filename, app=app)
             if self.code_cache:
-                compiled.store(self.code_cache, source)
+                compiled.store(self.code_cache, source, fingerprint)
         found = (compiled, compiled.make())
         self._cache[key] = found
         if len(self._cache) > self._cache_size:
@@ -295,17 +305,18 @@ class Runtime:
 
     def run(self, source, args: dict | None = None, *, limits: Limits | None = None,
             services: Services | None = None, filename: str = "<script>",
-            on_info=None, interactive: bool = False) -> Result:
+            on_info=None, interactive: bool = False, app=None) -> Result:
         """Run a script (text, or a parsed dsl.Script). Errors of every kind come back in
         `Result.error`, never raised. `interactive` (with a parsed Script): an entry of a
         session: its body runs even when it only defines functions, and `Result.variables`
-        holds its variables at the end."""
+        holds its variables at the end. `app` (a runtime.app.App): the other files whose
+        functions the script may call."""
         started = time.monotonic()
         limits = limits or self.limits
         try:
             if isinstance(source, str):
                 check_source(source, limits)
-            compiled, function = self._compiled(source, filename, interactive)
+            compiled, function = self._compiled(source, filename, interactive, app)
         except LimitExceeded as e:
             return Result(error=e, duration=time.monotonic() - started)
         except MemoryError:  # compiling takes about 1 KB per byte of a dense script
@@ -330,24 +341,27 @@ class Runtime:
             value = function(context, values)
             if type(value) in _CONTAINERS:
                 measure_printed(value)  # the host shows it: it must be printable, now
-        except DelugeError as e:
+        except (DelugeError, LimitExceeded) as e:
             error = e
-            error.line = error.line or _tb_line(e)
-        except LimitExceeded as e:
-            error = e
-            error.line = error.line or _tb_line(e)
+            if not error.line:
+                error.file, error.line = tb_where(e)
         except CATCHABLE as e:
-            error = DelugeError(python_error_message(e), _tb_line(e))
+            error = DelugeError(python_error_message(e))
+            error.file, error.line = tb_where(e)
         except MemoryError as e:  # an allocation past the OS limit (os_memory_cap) or the RAM
             error = memory_exceeded(context.memory_limit)
-            error.line = _tb_line(e)
+            error.file, error.line = tb_where(e)
         finally:
             current_run.reset(token)
         returned = value is not NO_RETURN
         if not returned:
             value = None
-        if error is not None and 0 < error.line <= len(compiled.source_lines):
-            error.statement = compiled.source_lines[error.line - 1].strip()
+        if error is not None:
+            if error.file == compiled.filename:
+                error.file = ""  # the script's own: no need to name it
+            lines = compiled.lines_of(error.file)
+            if 0 < error.line <= len(lines):
+                error.statement = lines[error.line - 1].strip()
         return Result(value if error is None else None, context.info_lines, error,
                       context.statements, time.monotonic() - started, context.notes,
                       context.variables, context.form, returned and error is None)

@@ -17,6 +17,7 @@ COMMANDS = {
     "fmt": ("scripts", "format .dg scripts canonically"),
     "run": ("scripts", "run a .dg script"),
     "builtins": ("scripts", "list the built-in functions and methods"),
+    "app": ("app", "list the functions of an app (a folder of .dg files) and their calls"),
     "connections": ("connections", "set up and look after connections to services"),
     "mail": ("mail", "the SMTP server sendmail uses"),
     "crm": ("crm", "choose where zoho.crm.* goes (local store or Zoho); load and export local "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .common import UsageError, command_help
-from .scripts import services_for_run
+from .scripts import script_app, services_for_run
 
 
 def cmd_repl(args) -> int:
@@ -18,6 +18,8 @@ def cmd_repl(args) -> int:
         raise UsageError(str(e)) from None
     session = Session(services=services_for_run(args.timezone), limits=limits,
                       connections=_link_names_from_store)
+    if args.app:
+        session.app = script_app(None, args.app)
     return interact(session)
 
 
@@ -30,4 +32,6 @@ def add_parser(sub, name: str = "repl") -> None:
     repl.add_argument("--limit", action="append", metavar="NAME=VALUE",
                       help="a limit for each entry, as for run")
     repl.add_argument("--timezone", metavar="ZONE", help="the time zone of dates")
+    repl.add_argument("--app", action="append", metavar="DIR",
+                      help="entries may call the functions of the app in DIR (as :app DIR)")
     repl.set_defaults(run=cmd_repl)

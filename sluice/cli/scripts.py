@@ -42,6 +42,7 @@ def cmd_check(args) -> int:
 
     limits = command_limits(args)
     files = script_files(args.paths)
+    apps = _AppsOfFiles(args.paths, args.app)
     results = []
     for path in files:
         entry = {"file": str(path), "ok": True}
@@ -64,7 +65,7 @@ def cmd_check(args) -> int:
                 print(f"{path}: cannot read: {e.strerror or e}")
             results.append(entry)
             continue
-        problems = runtime.problems(source, str(path), limits)
+        problems = runtime.problems(source, str(path), limits, app=apps.of(path))
         entry["errors"] = [p.to_dict() for p in problems]
         if problems:
             entry.update(ok=False, error=dict(problems[0].to_dict(), file=str(path)))
@@ -77,6 +78,18 @@ def cmd_check(args) -> int:
             for w in warnings if not args.json else ():
                 print(f"{path}:{w.span.line}:{w.span.column}: warning: {w.message}")
         results.append(entry)
+    for message, first in apps.duplicates():  # each once, at its first place
+        entry = next((r for r in results if r["file"] == first.file.filename), None)
+        if entry is None:
+            entry = {"file": first.file.filename, "ok": True}
+            results.append(entry)
+        problem = {"file": first.file.filename, "line": first.line,
+                   "column": first.definition.span[1], "message": message,
+                   "code": "duplicate-function"}
+        entry.update(ok=False, error=entry.get("error") or problem)
+        entry["errors"] = entry.get("errors", []) + [problem]
+        if not args.json:
+            print(f"{first.file.filename}:{first.line}:{first.definition.span[1]}: {message}")
     failed = sum(1 for r in results if not r["ok"])
     if args.json:
         print(json.dumps({"checked": len(results), "failed": failed, "files": results}, indent=2))
@@ -90,6 +103,39 @@ def cmd_check(args) -> int:
         else:
             print(f"all {plural(len(files), 'file')} ok")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+class _AppsOfFiles:
+    """The app of each file `sluice check` looks at: --app, else sluice.toml's, else the folder
+    named on the command line that holds it (or, for a file named, its own folder); each app
+    read once."""
+
+    def __init__(self, paths: list[str], folders: list[str] | None):
+        self.folders = folders
+        self.named = [(Path(p), Path(p).resolve()) for p in paths if Path(p).is_dir()]
+        self.apps: dict = {}
+
+    def of(self, path: Path):
+        resolved = path.resolve()
+        base = next((shown for shown, full in self.named
+                     if full == resolved.parent or full in resolved.parents), path.parent)
+        key = str(base.resolve())
+        if key not in self.apps:  # the app of a script kept in that folder
+            self.apps[key] = script_app(str(base / "_"), self.folders)
+        return self.apps[key]
+
+    def duplicates(self):
+        """(message, first definition) of each function defined twice in one namespace."""
+        from runtime.app import places
+
+        seen = set()
+        for app in self.apps.values():
+            for group in app.duplicates():
+                key = tuple((f.file.filename, f.line) for f in group)
+                if key not in seen:
+                    seen.add(key)
+                    yield (f"function '{group[0].call_name}' is defined more than once: "
+                           f"{places(group)}", group[0])
 
 
 def cmd_fmt(args) -> int:
@@ -193,18 +239,19 @@ def cmd_run(args) -> int:
             print(f"{path}: {e.render()}", file=sys.stderr)
         return EXIT_FAILED
     values = run_arguments(args)
+    app = script_app(str(path), getattr(args, "app", None))  # (a quick parse may lack it)
     services = services_for_run(args.timezone, crm_backend(args))
     on_info = None if args.json else (lambda line: print(line, flush=True))
     engine = runtime.Runtime(code_cache=code_cache_dir(), limits=limits)
     try:
         try:  # parsed and compiled first: the OS limit below is for the script's run alone
-            engine.compile(source, str(path))
+            engine.compile(source, str(path), app=app)
         except (dsl.DelugeSyntaxError, runtime.StaticErrors, runtime.LimitExceeded):
             pass  # the run reports it
         # the run has this process to itself: an OS limit backs its memory limit
         with os_memory_cap(limits):
             result = engine.run(source, values, limits=limits, services=services,
-                                filename=str(path), on_info=on_info)
+                                filename=str(path), on_info=on_info, app=app)
     finally:
         services.web.close()
     if args.crm_export:
@@ -224,12 +271,23 @@ def cmd_run(args) -> int:
             statement = getattr(error, "statement", "")
             hint = f": pass --arg {error.parameter}=..." \
                 if isinstance(error, runtime.MissingArgument) else ""
-            print(f"{path}: {error.render()}{hint}" + (f"\n    {statement}" if statement else ""),
+            where = getattr(error, "file", "") or path  # a function of another file failed
+            print(f"{where}: {error.render()}{hint}" + (f"\n    {statement}" if statement else ""),
                   file=sys.stderr)
         return EXIT_FAILED
     if result.returned:  # a returned null shows, as Zoho's "Output: null" does
         print("null" if result.value is None else to_text(result.value))
     return EXIT_OK
+
+
+def script_app(script: str | None, folders: list[str] | None):
+    """The app of a script (sluice.app), or a usage error naming what is wrong with it."""
+    from ..app import AppError, app_of
+
+    try:
+        return app_of(script, folders)
+    except AppError as e:
+        raise UsageError(str(e)) from None
 
 
 def crm_backend(args):
@@ -328,6 +386,9 @@ def _check_parser(sub) -> None:
                                        "without running anything.")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a .dg file or a folder of them")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.add_argument("--app", action="append", metavar="DIR",
+                       help="the folder of the app whose functions the scripts call "
+                            "(default: sluice.toml's 'app', else the folder named)")
     check.add_argument("--strict", action="store_true",
                        help="also warn about valid but doubtful writing ('=' comparing); "
                             "a warning fails the check")
@@ -364,6 +425,9 @@ def _run_parser(sub) -> None:
                           "(calls), http_timeout (seconds), response_size (bytes), info_size, "
                           "collection_size, text_size, source (bytes of the script), "
                           "memory (bytes, or 512MB); 0 lifts it")
+    run.add_argument("--app", action="append", metavar="DIR",
+                     help="the folder of the app whose functions the script may call "
+                          "(default: sluice.toml's 'app', else the script's folder)")
     run.add_argument("--timezone", metavar="ZONE",
                      help="the time zone of dates, e.g. Asia/Kolkata (default: the machine's)")
     run.add_argument("--json", action="store_true",

@@ -102,7 +102,10 @@ class Bindings:
 
     def check(self) -> list[str]:
         """Every problem of the bound scripts: missing, unreadable, or each error that would
-        keep one from running (runtime.problems, what `sluice check` reports)."""
+        keep one from running (runtime.problems, what `sluice check` reports), each script in
+        its app (sluice.app)."""
+        from ..app import app_of
+
         problems = []
         for b in self.bindings:
             try:
@@ -113,7 +116,7 @@ class Bindings:
             except OSError as e:
                 problems.append(f"{b.name}: cannot read {b.script}: {e.strerror}")
                 continue
-            found = runtime.problems(source, str(b.script))
+            found = runtime.problems(source, str(b.script), app=app_of(str(b.script)))
             if found:
                 rendered = runtime.StaticErrors(found, str(b.script), source).render()
                 problems.append(f"{b.name}: {rendered}")

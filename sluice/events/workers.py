@@ -35,8 +35,12 @@ class Executor:
         self.runtime = runtime.Runtime(code_cache=code_cache)
 
     def execute(self, run: Run):
+        """The run's script runs inside its app (sluice.app): its calls reach the functions of
+        the files beside it."""
         import runtime
         from runtime.values import to_plain
+
+        from ..app import AppError, app_of
 
         try:
             source = Path(run.script).read_text(encoding="utf-8-sig")
@@ -47,12 +51,19 @@ class Executor:
             f"the binding '{run.binding}'"
         services = runtime.Services.standard(web=AllowedWeb(self.web, allowed, owner),
                                              mail=self.mail, crm=self.crm)
+        try:
+            app = app_of(run.script)
+        except AppError as e:
+            return FAILED, None, [], str(e), [], 0
         result = self.runtime.run(source, run.arguments, limits=runtime.Limits(**run.limits),
-                                  services=services, filename=run.script)
+                                  services=services, filename=run.script, app=app)
         if result.ok:
             return DONE, to_plain(result.value), result.info, None, result.notes, \
                 result.statements
-        return FAILED, None, result.info, result.error.render(), result.notes, result.statements
+        error = result.error
+        where = f"{error.file}: " if getattr(error, "file", "") else ""  # another file's line
+        return FAILED, None, result.info, where + error.render(), result.notes, \
+            result.statements
 
     def close(self) -> None:
         self.web.close()

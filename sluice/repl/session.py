@@ -22,6 +22,8 @@ Variables and functions stay from one entry to the next.
   :vars                 the variables and functions so far
   :reset                forget them all, and set the limits back to the session's first
   :load FILE            run a .dg file here (its functions and variables stay)
+  :app [DIR]            call the functions of the app in DIR (standalone.f, thisapp.f);
+                        without DIR, list them
   :connections          the connections scripts can name (connection: "...")
   :limits [NAME=VALUE]  show or change the limits of each entry (0 lifts one)
   :quit                 leave (or Ctrl-D)
@@ -30,7 +32,7 @@ Ctrl-C stops a running entry and keeps the session."""
 KEYWORDS = ("if", "else", "for each", "index", "in", "return", "info", "break", "continue",
             "try", "catch", "throw", "true", "false", "null", "invokeurl", "sendmail",
             "Map()", "List()", "Collection()")
-COMMANDS = (":help", ":vars", ":reset", ":load", ":connections", ":limits", ":quit")
+COMMANDS = (":help", ":vars", ":reset", ":load", ":app", ":connections", ":limits", ":quit")
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Session:
         self.first_limits = self.limits  # what :reset goes back to
         self.variables: dict = {}
         self.functions: dict[str, A.FunctionDef] = {}
+        self.app = None  # a runtime.app.App whose functions entries may call (:app DIR)
         self._connections = connections  # a callable giving link names, for completion
 
     # ------------------------------------------------------------------ entries
@@ -101,7 +104,7 @@ class Session:
                          span=script.span)
         result = self.runtime.run(whole, self.variables, limits=self.limits,
                                   services=self.services, filename="<repl>", on_info=on_info,
-                                  interactive=True)
+                                  interactive=True, app=self.app)
         if result.variables is not None:
             self.variables.update(result.variables)
         outcome = Outcome(info=list(result.info), notes=list(result.notes))
@@ -150,6 +153,8 @@ class Session:
                            ("; limits back to " + self._describe_limits() if changed else ""))
         if word == ":load":
             return self._load(rest)
+        if word == ":app":
+            return self._app(rest)
         if word == ":connections":
             return Outcome(message=self._describe_connections())
         if word == ":limits":
@@ -167,6 +172,22 @@ class Session:
             params = ", ".join(f"{p.type} {p.name}" for p in f.params)
             lines.append(f"{f.return_type} {f.name}({params})")
         return "\n".join(lines) if lines else "no variables or functions yet"
+
+    def _app(self, folder: str) -> Outcome:
+        """`:app DIR`: entries call the functions of the app in DIR; `:app`: list them."""
+        from ..app import AppError, app_of
+
+        if folder:
+            try:
+                self.app = app_of(None, [str(Path(folder).expanduser())])
+            except AppError as e:
+                return Outcome(error=f":app {e}")
+        if self.app is None:
+            return Outcome(message="no app: :app DIR names the folder of one")
+        functions = self.app.functions()
+        lines = [f"{f.signature()}  {f.file.filename}:{f.line}" for f in functions]
+        head = f"app {self.app.root}: {len(functions)} function(s)"
+        return Outcome(message="\n".join([head] + lines))
 
     def _load(self, name: str) -> Outcome:
         if not name:
@@ -244,6 +265,9 @@ def _render(error, text: str) -> str:
     rendered = error.render()
     lines = text.splitlines()
     line = getattr(error, "line", 0)
+    if getattr(error, "file", ""):  # in a function of the app: that file's line
+        statement = getattr(error, "statement", "")
+        return f"{error.file}: {rendered}" + (f"\n    {statement}" if statement else "")
     if isinstance(error, runtime.DelugeError) and 0 < line <= len(lines) and \
             len(lines) > 1:
         rendered += f"\n    {lines[line - 1].strip()}"

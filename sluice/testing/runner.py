@@ -74,6 +74,16 @@ def _runtime():
     return _engine
 
 
+def _app_of(script: str):
+    """The app of the script under test (sluice.app): its functions' calls reach the others."""
+    from ..app import AppError, app_of
+
+    try:
+        return app_of(script)
+    except AppError as e:
+        raise SpecError(str(e)) from None
+
+
 def run_case(case: Case, *, record: bool = False, coverage: bool = False,
              recorded: list[dict] | None = None) -> CaseResult:
     """Run one case in a world of its own and compare what happened with what it expects.
@@ -129,7 +139,7 @@ def _run(case: Case, result: CaseResult, record: bool, coverage: bool,
             tracer.start()
         try:
             run = _runtime().run(source, case.arguments, limits=limits, services=services,
-                                 filename=filename)
+                                 filename=filename, app=_app_of(filename))
         finally:
             if tracer:
                 tracer.stop()
