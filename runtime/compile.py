@@ -332,8 +332,9 @@ class _Generator:
 
     def body_function(self, items) -> py.FunctionDef:
         variables = _assigned_names(items)
-        free = (read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
-                - {"today", "now"} - self._task_bare_names(tuple(items)))
+        free = {n for n in read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
+                - {"today", "now"} - self._task_bare_names(tuple(items))
+                if n.lower() not in NAMESPACE_ROOTS or n in variables}
         maybe_args = (variables | free) - assigned_before_read(items)
         types = Types({name: ANY for name in maybe_args}, self.declared_returns())
         types.infer(items)
@@ -367,8 +368,9 @@ class _Generator:
         types = Types({p.name: of_declared(p.type) for p in f.params}, self.declared_returns())
         types.infer(f.body)
         self.scope = _Scope("function", variables, types, f.return_type, f.name)
-        for name in sorted(read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
-                           - {"today", "now"} - self._task_bare_names(f.body)):
+        unknown = (read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
+                   - {"today", "now"} - self._task_bare_names(f.body))
+        for name in sorted(n for n in unknown if n.lower() not in NAMESPACE_ROOTS):
             node = self._first_read(f.body, name)
             self.error(node or f, f"Variable '{name}' is not defined in function '{f.name}'",
                        "undefined-variable")
@@ -1053,7 +1055,9 @@ class _Generator:
         lowest = None  # the attribute right above the root name
         while type(target) is A.Attribute:
             lowest, target = target, target.target
-        if type(target) is not A.Name or target.name not in NAMESPACE_ROOTS + ("zoho",) or \
+        # `thisApp.f()`, `Standalone.f()`: the roots of calls in any letter case
+        if type(target) is not A.Name or not (target.name == "zoho" or
+                                              target.name.lower() in NAMESPACE_ROOTS) or \
                 target.name in self.scope.variables:
             return False
         return lowest is None or not (target.name == "zoho" and

@@ -364,6 +364,11 @@ def _numberish(v):
     return type(v) is int
 
 
+def _map_or_empty(v) -> bool:
+    """A map, or `{}` not yet a map or a list (`f(url, {})` for a map parameter)."""
+    return is_map(v) or (type(v) is Collection and v.items is None)
+
+
 _TYPE_CHECKS = {
     "string": lambda v: type(v) is str, "text": lambda v: type(v) is str,
     "int": _numberish, "integer": _numberish, "bigint": _numberish, "long": _numberish,
@@ -373,7 +378,7 @@ _TYPE_CHECKS = {
     "bool": lambda v: type(v) is bool, "boolean": lambda v: type(v) is bool,
     "date": lambda v: type(v) in _DATES, "datetime": lambda v: type(v) in _DATES,
     "timestamp": lambda v: type(v) in _DATES, "time": lambda v: type(v) is datetime.time,
-    "map": is_map, "keyvalue": is_map, "record": is_map,
+    "map": _map_or_empty, "keyvalue": _map_or_empty, "record": is_map,
     "list": is_list,
     "collection": lambda v: type(v) in (Collection, dict, list, TypedList),
 }
