@@ -13,8 +13,8 @@ How a call finds its definition (letter case never matters):
 - `standalone.f(...)`, `thisapp.f(...)`, bare `f(...)`: every definition named f;
 - `thisapp.Ns.f(...)`: the definitions named f in namespace Ns; when there are none, every
   definition named f (real apps do not always keep their folders as their namespaces);
-- a definition's namespace is the one its header names (`void Logs.addLog()`), else its file's
-  folder under the app's root (`Logs/add.dg`); `standalone.` and `thisapp.` name none;
+- a definition's namespace is the one its header names (`void Logs.addLog()`; none for
+  `standalone.f` and `thisapp.f`), else its file's folder under the app's root (`Logs/add.dg`);
 - a file holding one function and nothing else also answers to the file's own name;
 - definitions of the second tier (the project around the app, see sluice.app) count only for a
   name the first tier does not define.
@@ -180,8 +180,9 @@ class App:
                     continue
                 functions = script.functions
                 for d in functions:
-                    ns = d.namespace if d.namespace.lower() not in CALL_ROOTS + ("",) \
-                        else file.namespace
+                    # `standalone.f` is at the root; a bare `f` in its folder's namespace
+                    ns = file.namespace if not d.namespace else \
+                        "" if d.namespace.lower() in CALL_ROOTS else d.namespace
                     by_name.setdefault(d.name.lower(), []).append(AppFunction(d, file, i, ns))
                 stem = os.path.splitext(os.path.basename(file.filename))[0]
                 if len(functions) == 1 and not script.body and \
