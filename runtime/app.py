@@ -34,8 +34,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from dsl import ast as A
-
+# dsl is imported where a file is parsed or walked: code from the cache runs without it
 CALL_ROOTS = ("standalone", "thisapp", "function")
 
 
@@ -70,7 +69,7 @@ class AppFunction:
 
     __slots__ = ("definition", "file", "index", "namespace", "alias")
 
-    def __init__(self, definition: A.FunctionDef, file: AppFile, index: int, namespace: str,
+    def __init__(self, definition, file: AppFile, index: int, namespace: str,
                  alias: str = ""):
         self.definition = definition
         self.file = file
@@ -249,9 +248,11 @@ class App:
         return sorted(out, key=lambda g: (g[0].file.filename, g[0].line))
 
 
-def call_sites(node) -> list[tuple[tuple[str, ...], A.Node]]:
+def call_sites(node) -> list[tuple[tuple[str, ...], object]]:
     """The calls under `node` that may reach a user function: `f(...)` as ("f",) and
     `thisapp.Ns.f(...)` as ("thisapp", "Ns", "f"), with their nodes, in source order."""
+    from dsl import ast as A
+
     out = []
     stack = [node]
     while stack:
@@ -274,6 +275,8 @@ def call_sites(node) -> list[tuple[tuple[str, ...], A.Node]]:
 
 def qualified(target) -> tuple[str, ...] | None:
     """`thisapp.Logs` as ("thisapp", "Logs"); None for anything but names and dots."""
+    from dsl import ast as A
+
     parts = []
     while type(target) is A.Attribute:
         parts.append(target.name)

@@ -336,7 +336,8 @@ class _Generator:
                 - {"today", "now"} - self._task_bare_names(tuple(items))
                 if n.lower() not in NAMESPACE_ROOTS or n in variables}
         maybe_args = (variables | free) - assigned_before_read(items)
-        types = Types({name: ANY for name in maybe_args}, self.declared_returns())
+        types = Types({name: ANY for name in maybe_args}, self.declared_returns(),
+                      self.call_return)
         types.infer(items)
         self.scope = _Scope("body", variables | free, types)
         self.scope.blocks = 1 if self.repl else 0  # the try around it (below)
@@ -365,7 +366,8 @@ class _Generator:
     def function(self, f: A.FunctionDef) -> py.FunctionDef:
         params = [p.name for p in f.params]
         variables = _assigned_names(f.body) | set(params)
-        types = Types({p.name: of_declared(p.type) for p in f.params}, self.declared_returns())
+        types = Types({p.name: of_declared(p.type) for p in f.params}, self.declared_returns(),
+                      self.call_return)
         types.infer(f.body)
         self.scope = _Scope("function", variables, types, f.return_type, f.name)
         unknown = (read_names(f.body, set()) - variables - set(SYSTEM_ROOTS)
@@ -406,6 +408,30 @@ class _Generator:
             if self.app.lookup(path):  # (a call back into this file counts too)
                 return True
         return False
+
+    def call_return(self, e) -> str | None:
+        """The declared return kind of the user function that call `e` reaches (for the type
+        inference), found as the call will find it, without reporting anything."""
+        if type(e) is A.MethodCall:
+            from .app import qualified
+
+            path = qualified(e.target)
+            if not path or path[0].lower() not in NAMESPACE_ROOTS or \
+                    path[0] in self.scope_variables():
+                return None
+            path = path + (e.name,)
+        elif e.name.lower() in B.FUNCTIONS or B.is_method(e.name.lower()):
+            return None
+        else:
+            path = (e.name,)
+        f = self.functions.get(e.name)
+        if f is None and self.app is not None:
+            found = self.app.lookup(path)
+            f = found[0].definition if len(found) == 1 else None
+        return f.return_type if f is not None else None
+
+    def scope_variables(self) -> set:
+        return self.scope.variables if self.scope is not None else set()
 
     def app_function(self, path: tuple, node):
         """The key of the function of the app that `path` calls (queued to compile), or None

@@ -85,10 +85,13 @@ def fits(value_type, kind: str) -> bool:
 class Types:
     """The types of one function's variables, and of any expression in it."""
 
-    def __init__(self, seeds: dict[str, str], user_returns: dict[str, str]):
+    def __init__(self, seeds: dict[str, str], user_returns: dict[str, str], call_returns=None):
         self.seeds = seeds  # what a variable holds before the body runs (a parameter, an arg)
         self.env: dict[str, str | None] = {}
         self.user_returns = user_returns  # function name -> declared return kind
+        # a call node -> the declared return kind of the user function it reaches (through
+        # `thisapp.` / `standalone.`, or in another file of the app), or None
+        self.call_returns = call_returns
         self._memo: dict[int, str] = {}
 
     def infer(self, body) -> None:
@@ -167,8 +170,14 @@ class Types:
             return join(INT if a == INT_OR_NULL else (b if a == NULL else a), b)
         if k is A.Call:
             declared = self.user_returns.get(e.name)
+            if declared is None and self.call_returns is not None:
+                declared = self.call_returns(e)
             return of_declared(declared) if declared is not None else ANY
         if k is A.MethodCall:
+            if self.call_returns is not None:
+                declared = self.call_returns(e)
+                if declared is not None:
+                    return of_declared(declared)
             name = e.name.lower()
             if name in _INT_METHODS:
                 return INT
