@@ -15,6 +15,15 @@ Deluge. The globals of the code hold only runtime helpers and an empty `__builti
 script reaches nothing of Python. Every generated node carries the Deluge line and column, so a
 traceback's innermost generated frame names the failing expression's line.
 
+A script that belongs to an app (runtime.app: other files whose functions it may call) takes
+the functions it reaches, in any file, into the same `__run__` as more closures
+(`f_<file index>_<name>`): a call into another file is the same local call as one inside the
+file, its arguments checked and typed alike. Each such function is generated from its own
+file's AST, so its nodes carry that file's lines; after `compile()`, its code object (and those
+inside it) is renamed to that file's code name (`runtime.app.with_filenames`), so a traceback,
+`e.lineNo` and the run's error name the file and line where it failed. A line table or a
+module per file would cost a lookup per error or a call through a global; this costs nothing.
+
 Statements are counted per block: entering a block adds its number of statements (a `for each`
 counts once per pass); a loop's pass and a function's entry then check the limits if the count
 passed the next checkpoint (only loops and calls can make a run go on).

@@ -28,7 +28,8 @@ from runtime.app import App, AppFile
 SUFFIX = ".dg"
 CONFIG = "sluice.toml"
 MAX_WIDER_FILES = 5000  # a second tier larger than this is left out (a home folder, say)
-_SKIPPED = {"node_modules", "__pycache__"}
+MAX_WALKED = 100_000  # files looked at under one folder: a script at the top of a home folder
+_SKIPPED = {"node_modules", "__pycache__", "site-packages", "venv"}
 
 
 class AppError(Exception):
@@ -95,10 +96,16 @@ def _shown(path: Path) -> str:
 
 
 def _walk(root: Path):
-    """The files under `root`, leaving out hidden folders and others no app keeps scripts in."""
+    """The files under `root`, leaving out hidden folders and others no app keeps scripts in,
+    and stopping after MAX_WALKED files (a script at the top of a home folder still starts)."""
+    seen = 0
     for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in _SKIPPED]
+        subfolders[:] = sorted(d for d in subfolders
+                               if not d.startswith(".") and d not in _SKIPPED)
         for name in names:
+            seen += 1
+            if seen > MAX_WALKED:
+                return
             yield Path(folder) / name
 
 
