@@ -104,7 +104,7 @@ class Bindings:
         """Every problem of the bound scripts: missing, unreadable, or each error that would
         keep one from running (runtime.problems, what `sluice check` reports), each script in
         its app (sluice.app)."""
-        from ..app import app_of
+        from ..app import AppError, app_of
 
         problems = []
         for b in self.bindings:
@@ -116,7 +116,12 @@ class Bindings:
             except OSError as e:
                 problems.append(f"{b.name}: cannot read {b.script}: {e.strerror}")
                 continue
-            found = runtime.problems(source, str(b.script), app=app_of(str(b.script)))
+            try:
+                app = app_of(str(b.script))
+            except AppError as e:  # a sluice.toml naming no folder
+                problems.append(f"{b.name}: {e}")
+                continue
+            found = runtime.problems(source, str(b.script), app=app)
             if found:
                 rendered = runtime.StaticErrors(found, str(b.script), source).render()
                 problems.append(f"{b.name}: {rendered}")

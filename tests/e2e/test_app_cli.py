@@ -126,3 +126,22 @@ def test_sluice_test_runs_the_script_inside_its_app(sluice, tmp_path):
     result = sluice("test", "app")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "counts down across files" in result.stdout
+
+
+def test_event_bindings_check_and_run_their_scripts_inside_their_app(sluice, tmp_path):
+    make(tmp_path / "app", dict(APP, **{
+        "events.toml": '[[binding]]\nevent = "go"\nscript = "main.dg"\n'
+                       '[[binding]]\nevent = "fail"\nscript = "bad.dg"\n',
+        "bad.dg": 'info "a";\nreturn standalone.ratio(1, 0);\n'}))
+    bindings = tmp_path / "app/events.toml"
+    assert sluice("events", "check", "--bindings", bindings).returncode == 0
+    ran = sluice("trigger", "go", "--bindings", bindings)
+    assert ran.returncode == 0 and "returned: 5" in ran.stdout, ran.stdout + ran.stderr
+    failed = sluice("trigger", "fail", "--bindings", bindings)
+    assert failed.returncode == 1
+    assert "lib/math.dg: Error at line 4: Division by zero" in failed.stdout + failed.stderr
+    (tmp_path / "app/bad.dg").write_text("return standalone.ratio(1);\n")
+    refused = sluice("events", "check", "--bindings", bindings)
+    assert refused.returncode == 1
+    assert "function 'ratio' takes 2 arguments, got 1 (defined at " in refused.stdout + \
+        refused.stderr
