@@ -91,7 +91,6 @@ def cross_file_calls(items: int = 3000, rounds: int = 15) -> dict:
 def startup_with_app(files: int = 40, rounds: int = 7) -> dict:
     """Median wall time of `sluice run` (cached) of a script alone, and beside `files` others."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = {}
     with tempfile.TemporaryDirectory() as alone, tempfile.TemporaryDirectory() as crowded, \
             tempfile.TemporaryDirectory() as cache:
         env["SLUICE_CACHE_DIR"] = cache
@@ -101,15 +100,17 @@ def startup_with_app(files: int = 40, rounds: int = 7) -> dict:
             Path(crowded, f"f{i}.dg").write_text(
                 "".join(f"int f{i}x{j}(int n)\n{{\n    return n + {j};\n}}\n" for j in range(5)))
         Path(crowded, "main.dg").write_text("return standalone.f3x2(1);\n")
-        for name, folder in (("alone", alone), ("app", crowded)):
-            command = [sys.executable, "-m", "sluice", "run", str(Path(folder, "main.dg"))]
+        commands = {name: [sys.executable, "-m", "sluice", "run", str(Path(folder, "main.dg"))]
+                    for name, folder in (("alone", alone), ("app", crowded))}
+        for command in commands.values():
             subprocess.run(command, env=env, check=True, capture_output=True)  # fills the cache
-            times = []
-            for _ in range(rounds):
+        times = {name: [] for name in commands}
+        for _ in range(rounds):  # interleaved, so a busy moment costs both alike
+            for name, command in commands.items():
                 start = time.perf_counter()
                 subprocess.run(command, env=env, check=True, capture_output=True)
-                times.append(time.perf_counter() - start)
-            out[name] = sorted(times)[len(times) // 2]
+                times[name].append(time.perf_counter() - start)
+        out = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
     return {"files": files, "alone_ms": out["alone"] * 1e3, "app_ms": out["app"] * 1e3}
 
 

@@ -9,7 +9,8 @@ A Zoho app keeps its functions side by side; here an app is a set of folders of 
 3. the script's own folder and everything below it.
 
 In the third case, the rest of the project (the nearest folder above holding `.git` or a
-`sluice.toml`) is a second tier: its functions answer only the calls that the script's folder
+`sluice.toml`; without one, the folder just above the script's when it holds .dg files itself,
+as an app holds its namespace folders) is a second tier: its functions answer only the calls that the script's folder
 does not define, so a script of a repository finds a function kept in a sibling folder, while
 one defined next to it always wins. A function's namespace (`thisapp.Logs.addLog`) is its file's
 folder under the folder of the app it was found in.
@@ -51,7 +52,7 @@ def app_of(script: str | None, folders: list[str] | None = None) -> App:
         if named:
             return App(_files(named, tier=0), root=named[0])
     primary = _files([str(start)], tier=0)
-    project = _project_root(start)
+    project = _project_root(start) or _parent_of(start)
     if project is None or project.resolve() == start.resolve():
         return App(primary, root=str(start))
 
@@ -122,6 +123,21 @@ def _project_root(start: Path) -> Path | None:
     for candidate in [folder, *folder.parents]:
         if (candidate / ".git").exists() or (candidate / CONFIG).is_file():
             return candidate
+    return None
+
+
+def _parent_of(start: Path) -> Path | None:
+    """The folder above `start` when it holds .dg files of its own (`start` is then a namespace
+    folder of its app), unless it is the top of the disk or a home folder."""
+    parent = start.resolve().parent
+    home = Path.home().resolve()
+    if parent == parent.parent or parent == home or parent in home.parents:
+        return None
+    try:
+        if any(p.suffix == SUFFIX and p.is_file() for p in parent.iterdir()):
+            return parent
+    except OSError:
+        pass
     return None
 
 

@@ -272,3 +272,16 @@ def test_app_listing_shows_signatures_and_calls(tmp_path):
     assert log.signature() == "string thisapp.Logs.addDeveloperLog(string message)"
     assert [(call, [f.name for f in found]) for call, found in app.calls_of(log)] == \
         [("standalone.double", ["double"])]
+
+
+def test_a_function_in_a_namespace_folder_reaches_the_folder_above(tmp_path):
+    app = tmp_path / "app"
+    write(app, LIB)
+    result = run(app, "Logs/use.dg", "return standalone.double(4) + thisapp.greet(\"a\", 1);\n")
+    assert result.value == "8hi a", result.error and result.error.render()
+
+
+def test_a_folder_above_without_scripts_of_its_own_is_not_part_of_the_app(tmp_path):
+    write(tmp_path, {"other/lib.dg": "int seven()\n{\n    return 7;\n}\n"})
+    result = run(tmp_path, "mine/main.dg", "return standalone.seven();\n")
+    assert result.error.errors[0].code == "unknown-function"
