@@ -145,3 +145,17 @@ def test_event_bindings_check_and_run_their_scripts_inside_their_app(sluice, tmp
     assert refused.returncode == 1
     assert "function 'ratio' takes 2 arguments, got 1 (defined at " in refused.stdout + \
         refused.stderr
+
+
+def test_check_with_app_option_and_list_of_an_unknown_call(sluice, tmp_path):
+    make(tmp_path, {"functions/util.dg": "int seven()\n{\n    return standalone.eight();\n}\n",
+                    "scripts/s.dg": "return standalone.seven();\n"})
+    alone = sluice("check", "scripts")
+    assert alone.returncode == 1 and "Unknown function 'standalone.seven'" in alone.stdout
+    with_app = sluice("check", "scripts", "--app", "functions")
+    assert with_app.returncode == 1
+    assert "functions/util.dg:3:12: Unknown function 'standalone.eight'" in with_app.stdout
+    listed = sluice("app", "list", "functions")
+    assert "    calls: standalone.eight (defined nowhere)" in listed.stdout
+    missing = sluice("app", "list", "--app", "nowhere")
+    assert missing.returncode == 2 and "nowhere: no such folder" in missing.stderr
