@@ -343,7 +343,7 @@ class _Generator:
         variables = _assigned_names(items)
         free = {n for n in read_names(tuple(items), set()) - variables - set(SYSTEM_ROOTS)
                 - {"today", "now"} - self._task_bare_names(tuple(items))
-                if n.lower() not in NAMESPACE_ROOTS or n in variables}
+                if n.lower() not in NAMESPACE_ROOTS}  # `thisApp.f()`: a root, not a variable
         maybe_args = (variables | free) - assigned_before_read(items)
         types = Types({name: ANY for name in maybe_args}, self.declared_returns(),
                       self.call_return)
