@@ -104,8 +104,21 @@ def testing_group() -> None:
           f"in under 10 s)")
 
 
+def app_group() -> None:
+    from bench import app_bench as ab
+
+    r = ab.cross_file_calls()
+    print(f"app: {r['calls']:,} recursive calls, two functions in one file "
+          f"{r['one_s'] * 1e3:.1f} ms, in two files {r['two_s'] * 1e3:.1f} ms: "
+          f"{r['ratio']:.2f}x (target 1.0); python {r['python_s'] * 1e3:.1f} ms")
+    s = ab.startup_with_app()
+    print(f"app: `sluice run` (cached) of a script alone {s['alone_ms']:.0f} ms, in an app of "
+          f"{s['files']} files {s['app_ms']:.0f} ms")
+
+
 GROUPS = {"parse": parse_group, "runtime": runtime_group, "connections": connections_group,
-          "events": events_group, "functions": functions_group, "testing": testing_group}
+          "events": events_group, "functions": functions_group, "testing": testing_group,
+          "app": app_group}
 
 
 def main(argv: list[str]) -> int:
