@@ -9,7 +9,6 @@ Python's `ast` module: that is most of `sluice run`'s start-up.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import marshal
 import os
 import sys
@@ -25,6 +24,14 @@ CODE_FORMAT = 3  # bump when generated code or the spec changes shape
 CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
              RecursionError, AttributeError)
 
+
+try:  # the interpreter's own SHA-256: hashlib would load OpenSSL, a tenth of start-up
+    from _sha256 import sha256 as _sha256  # Python 3.11
+except ImportError:
+    try:
+        from _sha2 import sha256 as _sha256  # Python 3.12 and later
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 _stamp: str | None = None
 # What a script gives when it ends without `return value` (Result.returned is then False).
@@ -52,7 +59,7 @@ def _compiler_stamp() -> str:
 
 
 def source_key(source: str, filename: str) -> str:
-    return hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+    return _sha256(f"{filename}\0{source}".encode()).hexdigest()
 
 
 class _Tagged:
@@ -144,6 +151,8 @@ _RECEIVERS = {"int": int, "str": str, "list": list, "dict": dict}
 def helpers_from_spec(spec) -> dict:
     """The helpers beyond the fixed set that a compiled script names."""
     out = {}
+    if any(item[0] in ("method", "method_for", "function") for item in spec):
+        from . import methods  # noqa: F401  (fills the tables of built-ins)
     for item in spec:
         kind = item[0]
         if kind == "method":
@@ -182,7 +191,7 @@ class Compiled:
 
     @staticmethod
     def cache_path(folder: str, source: str, filename: str) -> str:
-        key = hashlib.sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
+        key = _sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
                              f"{source_key(source, filename)}".encode()).hexdigest()[:32]
         return os.path.join(folder, "code", f"{key}.bin")
 

@@ -31,6 +31,7 @@ from dsl import ast as A
 from dsl.ast import walk
 
 from . import builtins as B
+from . import methods  # noqa: F401  (fills the built-in tables the compiler reads)
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
 from .errors import Problem, StaticErrors
 from .names import read_names
@@ -91,6 +92,16 @@ def compile_script(script: A.Script, source: str = "", filename: str = "<script>
         if pause:
             gc.enable()
     return Compiled(code, tuple(gen.spec), source, filename)
+
+
+def python_source(script: A.Script, source: str = "", filename: str = "<script>") -> str:
+    """The Python that `compile_script` generates for `script`, as text (`sluice run
+    --show-code`): what a speed-up or a limit check looks like in the code that runs."""
+    gen = _Generator(script, filename, repl=False)
+    module = gen.module()
+    if gen.errors:
+        raise StaticErrors(gen.errors, filename, source)
+    return py.unparse(module)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
 
 from .. import __version__
 from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_help, plural,
-                     read_script, script_files, write_atomically)
+                     read_script, script_files, shown_path, write_atomically)
 
 
-def read_script_within(path: Path, limits) -> str:
+def read_script_within(path: str, limits) -> str:
     """The script, refused (LimitExceeded) past the `source` limit before it is read whole."""
     from runtime.limits import LimitExceeded, check_source
 
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     if limits.source and size > limits.source + 3:  # too long, byte order mark or not
         raise LimitExceeded("source", f"The script is {size:,} bytes long; a script may be at "
                                       f"most {int(limits.source):,} bytes (limit source)")
@@ -37,6 +35,8 @@ def command_limits(args):
 def cmd_check(args) -> int:
     """Each file is refused for what `sluice run` would refuse it for (runtime.problems: the
     same parser and static analysis), every error of it listed; --strict adds style warnings."""
+    import json
+
     import dsl
     import runtime
 
@@ -144,18 +144,27 @@ def cmd_fmt(args) -> int:
 def parse_arg_value(text: str):
     """`--arg n=5` gives the number 5, `--arg ok=true` true, `--arg tags=["a"]` a list;
     anything that is not JSON is text (`--arg name=Ann`, `--arg id=00123`)."""
+    import json
+
     try:
         return json.loads(text)
     except ValueError:
         return text
 
 
+def read_text(name: str) -> str:
+    with open(name, encoding="utf-8") as f:
+        return f.read()
+
+
 def run_arguments(args) -> dict:
     values: dict = {}
     if args.args_json:
+        import json
+
         try:
             data = sys.stdin.read() if args.args_json == "-" else \
-                Path(args.args_json).read_text(encoding="utf-8")
+                read_text(args.args_json)
             loaded = json.loads(data)
         except OSError as e:
             raise UsageError(f"--args-json {args.args_json}: {e.strerror or e}") from None
@@ -173,12 +182,11 @@ def run_arguments(args) -> dict:
 
 
 def cmd_run(args) -> int:
-    import dsl
     import runtime
     from runtime.limits import os_memory_cap
     from runtime.values import to_text
 
-    path = Path(args.file)
+    path = shown_path(args.file)
     limits = command_limits(args)
     try:
         source = read_script_within(path, limits)
@@ -188,10 +196,14 @@ def cmd_run(args) -> int:
         raise UsageError(f"{args.file}: cannot read: {e.strerror or e}") from None
     except runtime.LimitExceeded as e:
         if args.json:
+            import json
+
             print(json.dumps(runtime.Result(error=e).to_dict(), indent=2))
         else:
             print(f"{path}: {e.render()}", file=sys.stderr)
         return EXIT_FAILED
+    if args.show_code:
+        return show_code(source, path)
     values = run_arguments(args)
     services = services_for_run(args.timezone, crm_backend(args))
     on_info = None if args.json else (lambda line: print(line, flush=True))
@@ -207,7 +219,11 @@ def cmd_run(args) -> int:
                                 filename=str(path), on_info=on_info)
     finally:
         services.web.close()
+    if args.crm_export or args.json:
+        import json
     if args.crm_export:
+        from pathlib import Path
+
         write_atomically(Path(args.crm_export),
                          json.dumps(services.crm.export(), indent=2, ensure_ascii=False) + "\n")
     if not args.json:
@@ -217,6 +233,8 @@ def cmd_run(args) -> int:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if result.ok else EXIT_FAILED
     if not result.ok:
+        import dsl  # a cached script runs without the parser: only its errors need it
+
         error = result.error
         if isinstance(error, (dsl.DelugeSyntaxError, runtime.StaticErrors)):
             print(error.render(), file=sys.stderr)
@@ -229,6 +247,20 @@ def cmd_run(args) -> int:
         return EXIT_FAILED
     if result.returned:  # a returned null shows, as Zoho's "Output: null" does
         print("null" if result.value is None else to_text(result.value))
+    return EXIT_OK
+
+
+def show_code(source: str, path: str) -> int:
+    """`sluice run --show-code`: print the Python the script compiles to, run nothing."""
+    import dsl
+    import runtime
+    from runtime.compile import python_source
+
+    try:
+        print(python_source(dsl.parse(source, path), source, path))
+    except (dsl.DelugeSyntaxError, runtime.StaticErrors) as e:
+        print(e.render(), file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -286,6 +318,9 @@ def services_for_run(timezone: str | None, crm=None):
 
 
 def cmd_builtins(args) -> int:
+    import json
+
+    import runtime.methods  # noqa: F401  (fills the tables)
     from runtime.builtins import all_builtins
 
     entries = all_builtins()
@@ -379,6 +414,8 @@ def _run_parser(sub) -> None:
                      help="write the local records to this JSON file after (implies --crm local)")
     run.add_argument("--crm-connection", metavar="LINK",
                      help="the connection to call Zoho with (implies --crm zoho; default: zoho)")
+    run.add_argument("--show-code", action="store_true",
+                     help="print the Python code the script compiles to, and run nothing")
     run.set_defaults(run=cmd_run)
 
 
