@@ -325,9 +325,13 @@ def _remove_last(s, search):
 def _replace_all(s, search, replacement, plain=False):
     search = text_arg(search, "replaceAll", 1)
     replacement = text_arg(replacement, "replaceAll", 2) if replacement is not None else ""
-    if plain is True:
+    if plain is True or (search and _REGEX_SYNTAX.isdisjoint(search) and "$" not in replacement
+                         and "\\" not in replacement):  # letters only: they match themselves
         return _replace_plain(s, search, replacement)
     return _substitute("replaceAll", s, _regex(search, "replaceAll"), replacement)
+
+
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()")
 
 
 def _replace_plain(s: str, search: str, replacement: str, count: int = -1) -> str:
