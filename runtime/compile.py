@@ -5,6 +5,7 @@ A script becomes one Python function `__run__(R, A)` (R: the run's context, A: i
     def __run__(R, A):
         __S = 0                      # statements executed (shared by every function below)
         __L = R.next_check           # when to look at the limits next
+        __M, __C = ...               # the depth limit, the size limit of a list or map
         def f_double(v_n, __d): ...  # each Deluge function, as a closure (__d: its call depth)
         def __body(): ...            # the script's statements
         try: return __body()
@@ -293,6 +294,8 @@ class _Generator:
             py.Assign(targets=[_name("__S", py.Store())], value=_const(0)),
             py.Assign(targets=[_name("__L", py.Store())], value=_attr(_name("R"), "next_check")),
             py.Assign(targets=[_name("__M", py.Store())], value=_attr(_name("R"), "max_depth")),
+            py.Assign(targets=[_name("__C", py.Store())],
+                      value=_attr(_name("R"), "collection_limit")),
         ]
         for f in script.functions:
             run_body.append(self.function(f))
@@ -810,15 +813,13 @@ class _Generator:
         if (numbers or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
-        if e.op == "+" and {left_type, right_type} <= {STR, INT} and STR in (left_type,
-                                                                             right_type):
-            # text + text, or text and a number that is never null: str() is its text
-            left, right = self.expr(e.left), self.expr(e.right)
-            if left_type == INT:
-                left = _call("_str", left)
-            if right_type == INT:
-                right = _call("_str", right)
-            return self.checked_text(py.BinOp(left=left, op=py.Add(), right=right))
+        if self.is_text_sum(e):
+            return self.checked_text(self.text_sum(e))
+        if e.op in ("==", "!=") and (type(e.left) is A.NullLit or type(e.right) is A.NullLit):
+            # x == null is Python's `is None` (values.equal: null equals only null)
+            return py.Compare(left=self.expr(e.left),
+                              ops=[py.Is() if e.op == "==" else py.IsNot()],
+                              comparators=[self.expr(e.right)])
         if e.op in ("%", "/") and left_type == INT and type(e.right) is A.NumberLit and \
                 e.right.value > 0:  # x % 7, x / 2: floor and truncation agree for x >= 0
             temp = self.temp()
@@ -833,6 +834,26 @@ class _Generator:
                 body=py.BinOp(left=_name(temp), op=op, right=_const(e.right.value)),
                 orelse=_call(_BINARY_HELPERS[e.op], _name(temp), _const(e.right.value)))
         return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
+
+    def is_text_sum(self, e) -> bool:
+        """text + text, or text and a number that is never null (str() is its text)."""
+        if type(e) is not A.Binary or e.op != "+":
+            return False
+        sides = {self.scope.types.of(e.left), self.scope.types.of(e.right)}
+        return sides <= {STR, INT} and STR in sides
+
+    def text_sum(self, e: A.Binary):
+        """The concatenation of `e` unchecked: its parts are texts no longer than the whole,
+        so checking the whole once (`checked_text`) is checking them all."""
+        parts = []
+        for side in (e.left, e.right):
+            if self.is_text_sum(side):
+                parts.append(self.text_sum(side))
+            elif self.scope.types.of(side) == INT:
+                parts.append(_call("_str", self.expr(side)))
+            else:
+                parts.append(self.expr(side))
+        return py.BinOp(left=parts[0], op=py.Add(), right=parts[1])
 
     def checked_number(self, value, e: A.Binary):
         """`value` (the NUMBER arithmetic of `e`) if it fits in 64 bits, else the overflow
@@ -1053,6 +1074,20 @@ class _Generator:
                         target=_name(temp, py.Store()), value=receiver)),
                         ops=[py.Is()], comparators=[_name("_dict")]),
                     body=_call("_dict_get", _name(temp), args[0]), orelse=dispatched)
+        if known is dict and n >= 1 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == STR:
+            # a map's commonest methods with a text key, as maps.py does them
+            if name in ("containkey", "containskey") and n == 1:
+                return _call("_dict_contains", receiver, args[0])
+            if name == "put" and n == 2:  # below the size limit, one more key always fits
+                temp = self.temp()
+                self.add_helper(("method_for", "_m_put_2_dict", "put", 2, "dict"))
+                return py.IfExp(
+                    test=py.Compare(left=_call("_len", py.NamedExpr(
+                        target=_name(temp, py.Store()), value=receiver)),
+                        ops=[py.Lt()], comparators=[_name("__C")]),
+                    body=_call("_dict_setitem", _name(temp), *args),
+                    orelse=_call("_m_put_2_dict", _name(temp), *args))
         if name == "add" and n == 1 and known is list:
             # l.append(x), then the size limit looked at only past 100k (as lists.py does)
             temp = self.temp()
