@@ -323,8 +323,8 @@ PROGRAMS = [
     ("text building", TEXT, text_py, {"items": 40_000}),
     ("lists and maps", COLLECTIONS, collections_py, {"items": 40_000}),
     ("JSON round trips", JSON, json_py, {"items": 10_000}),
-    ("function calls", CALLS, calls_py, {"items": 40_000}),
-    ("recursion", RECURSION, recursion_py, {"depth": 20}),
+    ("function calls", CALLS, calls_py, {"items": 100_000}),
+    ("recursion", RECURSION, recursion_py, {"depth": 22}),
     ("record shaping", RECORDS, records_py, {"items": 20_000}),
     ("map lookups", LOOKUPS, lookups_py, {"items": 40_000}),
     ("text methods", TEXT_METHODS, text_methods_py, {"items": 20_000}),
@@ -362,6 +362,48 @@ def programs(rounds: int = 9) -> list[dict]:
         out.append({"name": name, "sluice_s": min(ours), "python_s": min(theirs),
                     "ratio": min(ours) / min(theirs)})
     return out
+
+
+MANY_MAPS = """
+rows = List();
+for each index i in items {
+    rows.add({"id": i, "name": "row " + i, "score": i % 100, "active": i % 2 == 0});
+}
+return rows;
+"""
+
+
+def many_maps_py(items):
+    rows = []
+    for i in range(len(items)):
+        rows.append({"id": i, "name": "row " + str(i), "score": i % 100, "active": i % 2 == 0})
+    return rows
+
+
+def memory(count: int = 100_000) -> dict:
+    """Peak memory (tracemalloc) of a script that builds and returns a list of `count` maps,
+    against its Python twin; the run's size limits on (they count elements as they are added,
+    never walking what is held)."""
+    import tracemalloc
+
+    import runtime
+
+    rt = runtime.Runtime(limits=runtime.Limits(statements=0))
+    args = _arguments({"items": count})
+    rt.run(MANY_MAPS, {"items": [0]})  # compiled before measuring
+    peaks = {}
+    for side, work in (("sluice", lambda: rt.run(MANY_MAPS, args).value),
+                       ("python", lambda: many_maps_py(**args))):
+        tracemalloc.start()
+        held = work()
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert len(held) == count
+        peaks[side] = (current, peak)
+        del held
+    return {"count": count, "sluice_bytes": peaks["sluice"][1], "python_bytes": peaks["python"][1],
+            "sluice_held": peaks["sluice"][0], "python_held": peaks["python"][0],
+            "ratio": peaks["sluice"][1] / peaks["python"][1]}
 
 
 def geometric_mean(values) -> float:
