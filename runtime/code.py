@@ -138,7 +138,7 @@ def base_helpers() -> dict:
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
         _concat_text=concat_text, _str=str, _locals=locals, _dict=dict,
-        _dict_get=dict.get, _dict_contains=dict.__contains__, _dict_setitem=dict.__setitem__,
+        _numbers=(int, float), _dict_get=dict.get, _dict_contains=dict.__contains__, _dict_setitem=dict.__setitem__,
         _list_append=list.append, _check_collection=check_collection,
         _check_decimal=check_decimal, _str_contains=str.__contains__, _str_find=str.find,
         _str_rfind=str.rfind, _str_startswith=str.startswith, _str_endswith=str.endswith,

@@ -61,6 +61,7 @@ _TEXT_INLINE = {"contains": ("_str_contains", 1), "indexof": ("_str_find", 1),
                 "startswith": ("_str_startswith", 1), "endswith": ("_str_endswith", 1),
                 "touppercase": ("_str_upper", 0), "upper": ("_str_upper", 0),
                 "tolowercase": ("_str_lower", 0), "lower": ("_str_lower", 0)}
+_LITERAL_KINDS = (A.TextLit, A.NumberLit, A.DecimalLit)
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
 _PYTHON_TYPES = {INT: int, STR: str, LIST: list, MAP: dict}
 _NATIVE_ARITHMETIC = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}
@@ -813,6 +814,9 @@ class _Generator:
         if (numbers or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
+        if e.op in _NATIVE_COMPARE and (type(e.left) in _LITERAL_KINDS) != (
+                type(e.right) in _LITERAL_KINDS):
+            return self.compare_with_literal(e)
         if self.is_text_sum(e):
             return self.checked_text(self.text_sum(e))
         if e.op in ("==", "!=") and (type(e.left) is A.NullLit or type(e.right) is A.NullLit):
@@ -834,6 +838,27 @@ class _Generator:
                 body=py.BinOp(left=_name(temp), op=op, right=_const(e.right.value)),
                 orelse=_call(_BINARY_HELPERS[e.op], _name(temp), _const(e.right.value)))
         return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
+
+    def compare_with_literal(self, e: A.Binary):
+        """`r.get("status") != "Lost"`, `amount > 100`: the value's type is not proven, but when
+        it is the literal's kind (text; a number or decimal) Python's comparison is Deluge's;
+        other values go to the helper, which orders or refuses them."""
+        literal_left = type(e.left) in _LITERAL_KINDS
+        literal, other = (e.left, e.right) if literal_left else (e.right, e.left)
+        temp = self.temp()
+        held = py.NamedExpr(target=_name(temp, py.Store()), value=self.expr(other))
+        if type(literal) is A.TextLit:
+            test = py.Compare(left=_call("_type", held), ops=[py.Is()],
+                              comparators=[_name("_str")])
+        else:
+            test = py.Compare(left=_call("_type", held), ops=[py.In()],
+                              comparators=[_name("_numbers")])
+        sides = [self.expr(literal), _name(temp)] if literal_left else \
+            [_name(temp), self.expr(literal)]
+        return py.IfExp(test=test,
+                        body=py.Compare(left=sides[0], ops=[_NATIVE_COMPARE[e.op]],
+                                        comparators=[sides[1]]),
+                        orelse=_call(_BINARY_HELPERS[e.op], *sides))
 
     def is_text_sum(self, e) -> bool:
         """text + text, or text and a number that is never null (str() is its text)."""
@@ -1074,6 +1099,20 @@ class _Generator:
                         target=_name(temp, py.Store()), value=receiver)),
                         ops=[py.Is()], comparators=[_name("_dict")]),
                     body=_call("_dict_get", _name(temp), args[0]), orelse=dispatched)
+        if known is list and name == "get" and n == 1 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == INT:
+            # l.get(i) in range is l[i]; out of range, the built-in says so
+            held, index = self.temp(), self.temp()
+            self.add_helper(("method_for", "_m_get_1_list", "get", 1, "list"))
+            return py.IfExp(
+                test=py.Compare(
+                    left=_call("_len", py.NamedExpr(target=_name(held, py.Store()),
+                                                    value=receiver)),
+                    ops=[py.Gt(), py.GtE()],
+                    comparators=[py.NamedExpr(target=_name(index, py.Store()), value=args[0]),
+                                 _const(0)]),
+                body=py.Subscript(value=_name(held), slice=_name(index), ctx=py.Load()),
+                orelse=_call("_m_get_1_list", _name(held), _name(index)))
         if known is dict and n >= 1 and type(node) is A.MethodCall and \
                 self.scope.types.of(node.args[0]) == STR:
             # a map's commonest methods with a text key, as maps.py does them
