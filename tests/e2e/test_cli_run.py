@@ -208,3 +208,24 @@ def test_shown_path_spells_paths_as_pathlib_does():
     for name in ["a.dg", "./a.dg", "x//y/./a.dg", "/a/b", "//a/b", "///a", ".", "./", "a/",
                  "../a", "/", "//", "a/../b"]:
         assert shown_path(name) == str(Path(name)), name
+
+
+def test_a_cached_run_imports_little(tmp_path):
+    # start-up (issue 19): the second run of a script loads its code from the cache and needs
+    # neither the parser nor the method tables, and `run FILE` is read without argparse
+    import os
+    import subprocess
+    import sys
+
+    path = script(tmp_path, 'info "hi";\n')
+    env = dict(os.environ, SLUICE_CACHE_DIR=str(tmp_path / "cache"),
+               SLUICE_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-X", "importtime", "-m", "sluice", "run", str(path)]
+    for _ in range(2):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        assert result.stdout == "hi\n", result.stderr
+    loaded = {line.split("|")[-1].strip() for line in result.stderr.splitlines()
+              if line.startswith("import time:")}
+    heavy = {"argparse", "re", "typing", "json", "pathlib", "hashlib", "dsl", "lark",
+             "runtime.compile", "runtime.methods", "runtime.tasks.crm", "connections"}
+    assert loaded & heavy == set()
