@@ -61,7 +61,6 @@ _TEXT_INLINE = {"contains": ("_str_contains", 1), "indexof": ("_str_find", 1),
                 "startswith": ("_str_startswith", 1), "endswith": ("_str_endswith", 1),
                 "touppercase": ("_str_upper", 0), "upper": ("_str_upper", 0),
                 "tolowercase": ("_str_lower", 0), "lower": ("_str_lower", 0)}
-_MAP_BY_KEY = frozenset({("get", 1), ("containkey", 1), ("containskey", 1), ("put", 2)})
 _LITERAL_KINDS = (A.TextLit, A.NumberLit, A.DecimalLit)
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
 _PYTHON_TYPES = {INT: int, STR: str, LIST: list, MAP: dict}
@@ -108,6 +107,19 @@ def python_source(script: A.Script, source: str = "", filename: str = "<script>"
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _runs_no_code(e) -> bool:
+    """Literals, variables and operators on them: working one out calls no function or
+    method, so it cannot change a list or map."""
+    kind = type(e)
+    if kind in (A.Name, A.TextLit, A.NumberLit, A.DecimalLit, A.BoolLit, A.NullLit):
+        return True
+    if kind is A.Binary:
+        return _runs_no_code(e.left) and _runs_no_code(e.right)
+    if kind is A.Unary:
+        return _runs_no_code(e.operand)
+    return False
 
 
 def _at(node, src):
@@ -1119,8 +1131,9 @@ class _Generator:
             # a map's commonest methods with a text key, as maps.py does them
             if name in ("containkey", "containskey") and n == 1:
                 return _call("_dict_contains", receiver, args[0])
-        if known is dict and type(node) is A.MethodCall and (name, n) in _MAP_BY_KEY:
-            return self.map_by_key(name, receiver, node)
+        if known is dict and name == "put" and n == 2 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == STR and all(map(_runs_no_code, node.args)):
+            return self.map_put(receiver, node)
         if name == "add" and n == 1 and known is list:
             # l.append(x), then the size limit looked at only past 100k (as lists.py does)
             temp = self.temp()
@@ -1134,42 +1147,23 @@ class _Generator:
                 orelse=_const(None))
         return None
 
-    def map_by_key(self, name: str, receiver, node):
-        """m.get(k), m.containKey(k), m.put(k, v) on a map: a text key goes straight to the
-        dict (and a put while the map is below the size limit, which one more key cannot pass),
-        anything else to the built-in, which converts or refuses the key and checks the size.
-        `(fast if <tests> else built-in)(m, k, v)`: `&` evaluates every test, so the receiver,
-        the key and the value are worked out once each and in order, the size looked at last."""
-        n = len(node.args)
-        held, key = self.temp(), self.temp()
-        helper = f"_m_{name}_{n}_dict"
-        self.add_helper(("method_for", helper, name, n, "dict"))
-        # (a proven map is never null: the test only works the receiver out first)
-        tests = [py.Compare(left=py.NamedExpr(target=_name(held, py.Store()), value=receiver),
-                            ops=[py.IsNot()], comparators=[_const(None)])]
-        key_value = py.NamedExpr(target=_name(key, py.Store()), value=self.expr(node.args[0]))
-        if self.scope.types.of(node.args[0]) == STR:
-            tests.append(py.Compare(left=key_value, ops=[py.IsNot()], comparators=[_const(None)]))
-        else:
-            tests.append(py.Compare(left=_call("_type", key_value), ops=[py.Is()],
-                                    comparators=[_name("_str")]))
-        values = []
-        if name == "put":
-            value = self.temp()
-            values.append(_name(value))
-            tests.append(py.Compare(  # (always true: it holds the value)
-                left=py.NamedExpr(target=_name(value, py.Store()), value=self.expr(node.args[1])),
-                ops=[py.Is()], comparators=[_name(value)]))
-            tests.append(py.Compare(left=_call("_len", _name(held)), ops=[py.Lt()],
-                                    comparators=[_name("__C")]))
-            fast = "_dict_setitem"
-        else:
-            fast = "_dict_get" if name == "get" else "_dict_contains"
-        test = tests[0]
-        for more in tests[1:]:
-            test = py.BinOp(left=test, op=py.BitAnd(), right=more)
-        chosen = py.IfExp(test=test, body=_name(fast), orelse=_name(helper))
-        return _call(chosen, _name(held), _name(key), *values)
+    def map_put(self, receiver, node):
+        """m.put(k, v) on a map, with a text key and a value that cannot run code (so cannot
+        grow the map while it is worked out): while the map is below the size limit one more
+        key cannot pass it, and the dict takes it; else the built-in, which checks."""
+        held = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=_call("_len", py.NamedExpr(target=_name(held, py.Store()),
+                                                            value=receiver)),
+                            ops=[py.Lt()], comparators=[_name("__C")]),
+            body=_call("_dict_setitem", _name(held), *[self.expr(a) for a in node.args]),
+            orelse=_call(self.method_for("put", 2, dict), _name(held),
+                         *[self.expr(a) for a in node.args]))
+
+    def method_for(self, name: str, n: int, known: type) -> str:
+        helper = f"_m_{name}_{n}_{known.__name__}"
+        self.add_helper(("method_for", helper, name, n, known.__name__))
+        return helper
 
     def e_Call(self, e: A.Call):
         if e.name in self.functions:
