@@ -147,6 +147,8 @@ def _range_check(fn: str, start: int, end: int, size: int) -> None:
          doc="the text from start (included) to end (excluded); without end, or with a "
              "negative end, to the end of the text")
 def _sub_string(s, start, end=None):
+    if type(start) is int and type(end) is int and 0 <= start <= end <= len(s):
+        return s[start:end]  # the common case, every check passed
     start = int_arg(start, "subString", 1)
     size = len(s)
     if end is None or int_arg(end, "subString", 2) < 0:
