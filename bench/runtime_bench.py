@@ -68,10 +68,10 @@ def text_py(items):
     out = ""
     for i in range(len(items)):
         name = "row" + str(i)
-        if name.endswith("7"):
-            out = out + name.upper() + ";"
+        if name.endswith("7"):  # += : CPython then grows the text in place
+            out += name.upper() + ";"
         else:
-            out = out + name + ","
+            out += name + ","
     return len(out) + out.find("ROW77")
 
 

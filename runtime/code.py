@@ -137,7 +137,7 @@ def base_helpers() -> dict:
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
-        _concat_text=concat_text, _str=str, _locals=locals, _dict=dict,
+        _concat_text=concat_text, _check_text_length=check_text, _str=str, _locals=locals, _dict=dict,
         _numbers=(int, float), _dict_get=dict.get, _dict_contains=dict.__contains__, _dict_setitem=dict.__setitem__,
         _list_append=list.append, _check_collection=check_collection,
         _check_decimal=check_decimal, _str_contains=str.__contains__, _str_find=str.find,

@@ -491,6 +491,9 @@ class _Generator:
         if type(target) is A.Name:
             if target.name in SYSTEM_ROOTS and target.name not in self.scope.variables:
                 self.error(target, f"'{target.name}' cannot be assigned to", "not-assignable")
+            appended = self.appended_text(s)
+            if appended is not None:
+                return appended
             value = self.expr(s.value)
             if s.op != "=":
                 value = _at(_call(_COMPOUND[s.op], self.expr(target), value), s)
@@ -515,6 +518,49 @@ class _Generator:
         return [py.Assign(targets=[_name(temp, py.Store())], value=obj),
                 py.Expr(value=_at(_call("_set_field", _name(temp), _const(target.name), value),
                                   s))]
+
+    def appended_text(self, s: A.Assign):
+        """`out = out + a + b;` and `out += a;` on a text: the parts are joined first, their
+        length checked with the text's, then `out = out + parts`, which CPython does in place
+        (the text is not copied on every pass, as Python's own `s += x` is not). Evaluation
+        order is kept (`out` is a variable: reading it has no effect); None if `s` is not
+        such an assignment."""
+        name, types = s.target.name, self.scope.types
+        if types.of(s.target) != STR and not (s.op == "=" and types.of(s.value) == STR):
+            return None
+        if s.op == "+=" and types.of(s.target) == STR and types.of(s.value) in (STR, INT):
+            parts = [s.value]
+        elif s.op == "=" and self.is_text_sum(s.value):
+            leaves = self.text_leaves(s.value)
+            first = leaves[0]
+            if type(first) is not A.Name or first.name != name or types.of(first) != STR:
+                return None
+            parts = leaves[1:]
+        else:
+            return None
+        joined = None
+        for part in parts:
+            text = self.expr(part)
+            if types.of(part) == INT:
+                text = _call("_str", text)
+            joined = text if joined is None else py.BinOp(left=joined, op=py.Add(), right=text)
+        variable, temp = f"v_{name}", self.temp()
+        length = py.BinOp(left=_call("_len", _name(variable)), op=py.Add(),
+                          right=_call("_len", _name(temp)))
+        return [_at(py.Assign(targets=[_name(temp, py.Store())], value=joined), s),
+                _at(py.If(test=py.Compare(left=length, ops=[py.Gt()],
+                                          comparators=[_const(LONG_TEXT)]),
+                          body=[py.Expr(value=_call("_check_text_length", length))],
+                          orelse=[]), s),
+                _at(py.Assign(targets=[_name(variable, py.Store())],
+                              value=py.BinOp(left=_name(variable), op=py.Add(),
+                                             right=_name(temp))), s)]
+
+    def text_leaves(self, e) -> list:
+        """The parts of a text sum, left to right (`a + b + c`: a, b, c)."""
+        if self.is_text_sum(e):
+            return self.text_leaves(e.left) + self.text_leaves(e.right)
+        return [e]
 
     def s_ExprStmt(self, s: A.ExprStmt):
         return py.Expr(value=self.expr(s.expr))
