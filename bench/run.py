@@ -37,7 +37,8 @@ def runtime_group() -> None:
     from bench import runtime_bench as rb
 
     results = rb.programs()
-    print("runtime: Deluge programs against plain-Python twins (best of interleaved rounds)")
+    print("runtime: Deluge programs against plain-Python twins (best of interleaved rounds, "
+          "CPU time)")
     for r in results:
         print(f"  {r['name']:<18} sluice {r['sluice_s'] * 1e3:8.1f} ms   python "
               f"{r['python_s'] * 1e3:7.1f} ms   {r['ratio']:5.2f}x")

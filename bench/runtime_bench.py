@@ -2,7 +2,8 @@
 
 Each Deluge program runs through `runtime` (compiled once, then timed on a warm Runtime, limits
 lifted); its twin is what a Python programmer would write for the same result. The ratio is
-Sluice time / Python time, best of interleaved rounds. Both sides check they computed the same
+Sluice time / Python time, best of interleaved rounds, in CPU time of this process (the programs
+are single-threaded: on a machine shared with others, wall time mostly measures the others). Both sides check they computed the same
 answer, so neither can be faster by doing less.
 """
 
@@ -353,12 +354,12 @@ def programs(rounds: int = 9) -> list[dict]:
             raise RuntimeError(f"{name}: Sluice gave {first.value!r}, Python {expected!r}")
         ours, theirs = [], []
         for _ in range(rounds):
-            start = time.perf_counter()
+            start = time.process_time()
             rt.run(source, args)
-            ours.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            ours.append(time.process_time() - start)
+            start = time.process_time()
             twin(**args)
-            theirs.append(time.perf_counter() - start)
+            theirs.append(time.process_time() - start)
         out.append({"name": name, "sluice_s": min(ours), "python_s": min(theirs),
                     "ratio": min(ours) / min(theirs)})
     return out
