@@ -868,8 +868,10 @@ class _Generator:
             divisor = e.right.value if type(e.right) in (A.NumberLit, A.DecimalLit) else 0
             if e.op in _NATIVE_ARITHMETIC or (e.op == "/" and divisor != 0):
                 op = _NATIVE_ARITHMETIC.get(e.op) or py.Div()
-                return self.checked_decimal(py.BinOp(left=self.expr(e.left), op=op,
-                                                     right=self.expr(e.right)))
+                value = py.BinOp(left=self.expr(e.left), op=op, right=self.expr(e.right))
+                if e.op in _NATIVE_ARITHMETIC and self.finite_for_sure(e):
+                    return value
+                return self.checked_decimal(value)
         if (numbers or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
@@ -877,6 +879,8 @@ class _Generator:
                 type(e.right) in _LITERAL_KINDS):
             return self.compare_with_literal(e)
         if self.is_text_sum(e):
+            if self.longest_text(e) <= LONG_TEXT:  # "row" + i: short for sure, no check
+                return self.text_sum(e)
             return self.checked_text(self.text_sum(e))
         if e.op in ("==", "!=") and (type(e.left) is A.NullLit or type(e.right) is A.NullLit):
             # x == null is Python's `is None` (values.equal: null equals only null)
@@ -918,6 +922,29 @@ class _Generator:
                         body=py.Compare(left=sides[0], ops=[_NATIVE_COMPARE[e.op]],
                                         comparators=[sides[1]]),
                         orelse=_call(_BINARY_HELPERS[e.op], *sides))
+
+    def longest_text(self, e) -> float:
+        """The most characters text sum `e` can have when it is made of text literals and
+        NUMBERs only (a 64-bit number has at most 20), else infinity."""
+        most = 0
+        for leaf in self.text_leaves(e):
+            if type(leaf) is A.TextLit:
+                most += len(leaf.value)
+            elif self.scope.types.of(leaf) == INT:
+                most += 20
+            else:
+                return float("inf")
+        return most
+
+    def finite_for_sure(self, e: A.Binary) -> bool:
+        """NUMBER + - * a literal of moderate size: a 64-bit whole number (at most 2**63 in
+        size) and such a literal cannot make an infinite DECIMAL."""
+        types = self.scope.types
+        for side, other in ((e.left, e.right), (e.right, e.left)):
+            if type(side) in (A.DecimalLit, A.NumberLit) and types.of(other) == INT and \
+                    abs(side.value) < 1e200:
+                return True
+        return False
 
     def is_text_sum(self, e) -> bool:
         """text + text, or text and a number that is never null (str() is its text)."""
