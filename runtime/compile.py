@@ -526,6 +526,8 @@ class _Generator:
         order is kept (`out` is a variable: reading it has no effect); None if `s` is not
         such an assignment."""
         name, types = s.target.name, self.scope.types
+        if _chain_longer_than(s.value, LONG_CHAIN):  # compiled flat by `chain`, link by link
+            return None
         if types.of(s.target) != STR and not (s.op == "=" and types.of(s.value) == STR):
             return None
         if s.op == "+=" and types.of(s.target) == STR and types.of(s.value) in (STR, INT):
@@ -557,8 +559,9 @@ class _Generator:
                                              right=_name(temp))), s)]
 
     def text_leaves(self, e) -> list:
-        """The parts of a text sum, left to right (`a + b + c`: a, b, c)."""
-        if self.is_text_sum(e):
+        """The parts of a text sum, left to right (`a + b + c`: a, b, c); a link of a long
+        chain already worked out (see `chain`) is one part."""
+        if id(e) not in self.links and self.is_text_sum(e):
             return self.text_leaves(e.left) + self.text_leaves(e.right)
         return [e]
 
@@ -958,7 +961,7 @@ class _Generator:
         so checking the whole once (`checked_text`) is checking them all."""
         parts = []
         for side in (e.left, e.right):
-            if self.is_text_sum(side):
+            if id(side) not in self.links and self.is_text_sum(side):
                 parts.append(self.text_sum(side))
             elif self.scope.types.of(side) == INT:
                 parts.append(_call("_str", self.expr(side)))
