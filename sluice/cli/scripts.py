@@ -182,6 +182,7 @@ def run_arguments(args) -> dict:
 
 
 def cmd_run(args) -> int:
+    import dsl  # cheap: its parser, AST and errors load only if a script needs them
     import runtime
     from runtime.limits import os_memory_cap
     from runtime.values import to_text
@@ -233,8 +234,6 @@ def cmd_run(args) -> int:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if result.ok else EXIT_FAILED
     if not result.ok:
-        import dsl  # a cached script runs without the parser: only its errors need it
-
         error = result.error
         if isinstance(error, (dsl.DelugeSyntaxError, runtime.StaticErrors)):
             print(error.render(), file=sys.stderr)
