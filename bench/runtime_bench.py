@@ -2,7 +2,8 @@
 
 Each Deluge program runs through `runtime` (compiled once, then timed on a warm Runtime, limits
 lifted); its twin is what a Python programmer would write for the same result. The ratio is
-Sluice time / Python time, best of interleaved rounds. Both sides check they computed the same
+Sluice time / Python time, best of interleaved rounds, in CPU time of this process (the programs
+are single-threaded: on a machine shared with others, wall time mostly measures the others). Both sides check they computed the same
 answer, so neither can be faster by doing less.
 """
 
@@ -12,6 +13,7 @@ import datetime
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,10 +69,10 @@ def text_py(items):
     out = ""
     for i in range(len(items)):
         name = "row" + str(i)
-        if name.endswith("7"):
-            out = out + name.upper() + ";"
+        if name.endswith("7"):  # += : CPython then grows the text in place
+            out += name.upper() + ";"
         else:
-            out = out + name + ","
+            out += name + ","
     return len(out) + out.find("ROW77")
 
 
@@ -130,35 +132,165 @@ def json_py(items):
     return count
 
 
-CALLS = """
+RECURSION = """
 int fib(int n)
 {
     if (n < 2) { return n; }
     return fib(n - 1) + fib(n - 2);
 }
-int clamp(int x, int low, int high)
-{
-    return if(x < low, low, if(x > high, high, x));
-}
-total = fib(depth);
-for each index i in items { total = total + clamp(i, 10, 500); }
-return total;
+return fib(depth);
 """
 
 
-def calls_py(items, depth):
+def recursion_py(depth):
     def fib(n):
         if n < 2:
             return n
         return fib(n - 1) + fib(n - 2)
 
+    return fib(depth)
+
+
+CALLS = """
+int clamp(int x, int low, int high)
+{
+    return if(x < low, low, if(x > high, high, x));
+}
+int scale(int x)
+{
+    return x * 3 + 1;
+}
+total = 0;
+for each index i in items { total = total + clamp(scale(i), 10, 500); }
+return total;
+"""
+
+
+def calls_py(items):
     def clamp(x, low, high):
         return low if x < low else (high if x > high else x)
 
-    total = fib(depth)
+    def scale(x):
+        return x * 3 + 1
+
+    total = 0
     for i in range(len(items)):
-        total = total + clamp(i, 10, 500)
+        total = total + clamp(scale(i), 10, 500)
     return total
+
+
+RECORDS = """
+statuses = {"New", "Won", "Lost", "Open"};
+records = List();
+for each index i in items {
+    records.add({"id": i, "name": "Deal " + i, "owner": "user" + i % 7,
+                 "status": statuses.get(i % 4), "amount": i % 1000 + 0.5});
+}
+byOwner = Map();
+for each r in records {
+    if (r.get("status") != "Lost" && r.get("amount") > 100) {
+        owner = r.get("owner");
+        if (!byOwner.containKey(owner)) { byOwner.put(owner, List()); }
+        byOwner.get(owner).add(r);
+    }
+}
+lines = List();
+for each owner in byOwner.keys().sort() {
+    deals = byOwner.get(owner);
+    total = 0.0;
+    for each d in deals { total = total + d.get("amount"); }
+    lines.add(owner + ": " + deals.size() + " deals, " + total.round(2) + " (" +
+              deals.get(0).get("name").toUpperCase() + ")");
+}
+return lines.size() + lines.get(0).length();
+"""
+
+
+def records_py(items):
+    statuses = ["New", "Won", "Lost", "Open"]
+    records = []
+    for i in range(len(items)):
+        records.append({"id": i, "name": "Deal " + str(i), "owner": "user" + str(i % 7),
+                        "status": statuses[i % 4], "amount": i % 1000 + 0.5})
+    by_owner = {}
+    for r in records:
+        if r.get("status") != "Lost" and r.get("amount") > 100:
+            owner = r.get("owner")
+            if owner not in by_owner:
+                by_owner[owner] = []
+            by_owner[owner].append(r)
+    lines = []
+    for owner in sorted(by_owner):
+        deals = by_owner[owner]
+        total = 0.0
+        for d in deals:
+            total = total + d.get("amount")
+        lines.append(owner + ": " + str(len(deals)) + " deals, " + str(round(total, 2)) + " ("
+                     + deals[0].get("name").upper() + ")")
+    return len(lines) + len(lines[0])
+
+
+LOOKUPS = """
+prices = Map();
+for each index i in items {
+    if (i % 2 == 0) { prices.put("sku" + i, i); }
+}
+found = 0;
+missing = 0;
+for each index i in items {
+    key = "sku" + i;
+    price = prices.get(key);
+    if (price == null) { missing = missing + 1; } else { found = found + price; }
+    if (prices.containKey("sku" + (i + 1))) { found = found + 1; }
+}
+return found + missing;
+"""
+
+
+def lookups_py(items):
+    prices = {}
+    for i in range(len(items)):
+        if i % 2 == 0:
+            prices["sku" + str(i)] = i
+    found = 0
+    missing = 0
+    for i in range(len(items)):
+        key = "sku" + str(i)
+        price = prices.get(key)
+        if price is None:
+            missing = missing + 1
+        else:
+            found = found + price
+        if "sku" + str(i + 1) in prices:
+            found = found + 1
+    return found + missing
+
+
+TEXT_METHODS = """
+count = 0;
+for each index i in items {
+    line = "  Name-" + i + " , Email-user" + i + "@Example.com  ";
+    clean = line.trim().toLowerCase();
+    at = clean.indexOf("@");
+    user = clean.subString(clean.indexOf("email-") + 6, at);
+    if (clean.contains("name-1") || user.startsWith("user2")) { count = count + 1; }
+    count = count + clean.replaceAll("-", "_").length() + user.length();
+}
+return count;
+"""
+
+
+def text_methods_py(items):
+    count = 0
+    for i in range(len(items)):
+        line = "  Name-" + str(i) + " , Email-user" + str(i) + "@Example.com  "
+        clean = line.strip().lower()
+        at = clean.find("@")
+        user = clean[clean.find("email-") + 6:at]
+        if "name-1" in clean or user.startswith("user2"):
+            count = count + 1
+        count = count + len(clean.replace("-", "_")) + len(user)
+    return count
 
 
 DATES = """
@@ -192,7 +324,11 @@ PROGRAMS = [
     ("text building", TEXT, text_py, {"items": 40_000}),
     ("lists and maps", COLLECTIONS, collections_py, {"items": 40_000}),
     ("JSON round trips", JSON, json_py, {"items": 10_000}),
-    ("function calls", CALLS, calls_py, {"items": 40_000, "depth": 18}),
+    ("function calls", CALLS, calls_py, {"items": 100_000}),
+    ("recursion", RECURSION, recursion_py, {"depth": 22}),
+    ("record shaping", RECORDS, records_py, {"items": 20_000}),
+    ("map lookups", LOOKUPS, lookups_py, {"items": 40_000}),
+    ("text methods", TEXT_METHODS, text_methods_py, {"items": 20_000}),
     ("date arithmetic", DATES, dates_py, {"items": 20_000}),
 ]
 
@@ -205,8 +341,8 @@ def _arguments(spec: dict) -> dict:
 def programs(rounds: int = 9) -> list[dict]:
     import runtime
 
-    rt = runtime.Runtime(limits=runtime.Limits(statements=0, time=0, collection_size=0,
-                                               text_size=0))
+    # every limit on but the count of statements (these programs run millions)
+    rt = runtime.Runtime(limits=runtime.Limits(statements=0))
     out = []
     for name, source, twin, spec in PROGRAMS:
         args = _arguments(spec)
@@ -218,15 +354,57 @@ def programs(rounds: int = 9) -> list[dict]:
             raise RuntimeError(f"{name}: Sluice gave {first.value!r}, Python {expected!r}")
         ours, theirs = [], []
         for _ in range(rounds):
-            start = time.perf_counter()
+            start = time.process_time()
             rt.run(source, args)
-            ours.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            ours.append(time.process_time() - start)
+            start = time.process_time()
             twin(**args)
-            theirs.append(time.perf_counter() - start)
+            theirs.append(time.process_time() - start)
         out.append({"name": name, "sluice_s": min(ours), "python_s": min(theirs),
                     "ratio": min(ours) / min(theirs)})
     return out
+
+
+MANY_MAPS = """
+rows = List();
+for each index i in items {
+    rows.add({"id": i, "name": "row " + i, "score": i % 100, "active": i % 2 == 0});
+}
+return rows;
+"""
+
+
+def many_maps_py(items):
+    rows = []
+    for i in range(len(items)):
+        rows.append({"id": i, "name": "row " + str(i), "score": i % 100, "active": i % 2 == 0})
+    return rows
+
+
+def memory(count: int = 100_000) -> dict:
+    """Peak memory (tracemalloc) of a script that builds and returns a list of `count` maps,
+    against its Python twin; the run's size limits on (they count elements as they are added,
+    never walking what is held)."""
+    import tracemalloc
+
+    import runtime
+
+    rt = runtime.Runtime(limits=runtime.Limits(statements=0))
+    args = _arguments({"items": count})
+    rt.run(MANY_MAPS, {"items": [0]})  # compiled before measuring
+    peaks = {}
+    for side, work in (("sluice", lambda: rt.run(MANY_MAPS, args).value),
+                       ("python", lambda: many_maps_py(**args))):
+        tracemalloc.start()
+        held = work()
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert len(held) == count
+        peaks[side] = (current, peak)
+        del held
+    return {"count": count, "sluice_bytes": peaks["sluice"][1], "python_bytes": peaks["python"][1],
+            "sluice_held": peaks["sluice"][0], "python_held": peaks["python"][0],
+            "ratio": peaks["sluice"][1] / peaks["python"][1]}
 
 
 def geometric_mean(values) -> float:
@@ -236,10 +414,11 @@ def geometric_mean(values) -> float:
 # ---------------------------------------------------------------------------- start-up, compile
 
 
-def startup(rounds: int = 7) -> dict:
+def startup(rounds: int = 20) -> dict:
     """Wall time of `sluice run` on a one-line script (a new process each time), against
-    `python -c pass` (the interpreter's own start): once as a script runs the first time
-    (parsed and compiled), then as it runs again (its code cached)."""
+    `python -c pass` (the interpreter's own start) in the same rounds, interleaved: once as a
+    script runs the first time (parsed and compiled), then as it runs again (its code cached).
+    The ratio is of the medians (and of the minimums, the machine's noise taken out)."""
     cache = tempfile.mkdtemp(prefix="sluice-bench-")
     script = Path(cache) / "one.dg"
     script.write_text('info "hi";\n')
@@ -261,11 +440,11 @@ def startup(rounds: int = 7) -> dict:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
         bare.append(time.perf_counter() - start)
-    ours.sort()
-    bare.sort()
-    first.sort()
-    return {"sluice_ms": ours[len(ours) // 2] * 1e3, "python_ms": bare[len(bare) // 2] * 1e3,
-            "first_ms": first[len(first) // 2] * 1e3}
+    median = statistics.median
+    return {"sluice_ms": median(ours) * 1e3, "python_ms": median(bare) * 1e3,
+            "first_ms": median(first) * 1e3, "sluice_min_ms": min(ours) * 1e3,
+            "python_min_ms": min(bare) * 1e3, "ratio": median(ours) / median(bare),
+            "ratio_min": min(ours) / min(bare)}
 
 
 def _thousand_lines() -> str:

@@ -9,9 +9,30 @@ Parse failures raise `DelugeSyntaxError` (file, line, column, message, `render()
 
 from __future__ import annotations
 
-from . import ast
-from .ast import Script, Span
-from .errors import MAX_FUNCTIONS, MAX_NESTING, DelugeSyntaxError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import ast
+    from .ast import Script, Span
+    from .errors import MAX_FUNCTIONS, MAX_NESTING, DelugeSyntaxError
+
+_LAZY = {"ast": ("ast", None), "Script": ("ast", "Script"), "Span": ("ast", "Span"),
+         "DelugeSyntaxError": ("errors", "DelugeSyntaxError"),
+         "MAX_FUNCTIONS": ("errors", "MAX_FUNCTIONS"), "MAX_NESTING": ("errors", "MAX_NESTING")}
+
+
+def __getattr__(name: str):
+    """`dsl.ast`, `dsl.Script`, `dsl.DelugeSyntaxError` and the like, imported when first used:
+    a cached `sluice run` imports only `dsl.cachefiles`, and the AST and the error module
+    (with `re`) would cost it more than its own work."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dsl' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
 
 __all__ = ["DelugeSyntaxError", "MAX_FUNCTIONS", "MAX_NESTING", "Script", "Span", "ast",
            "format_script", "format_source", "is_incomplete", "parse", "parse_expr",
@@ -22,6 +43,7 @@ def _run(text: str, filename: str, start: str):
     import gc
 
     from .build import BuildError, Rules
+    from .errors import DelugeSyntaxError
     from .parser import get_parser
 
     # The parse makes a tree of new objects, none of them garbage: Python's cycle collector
@@ -40,6 +62,7 @@ def _run(text: str, filename: str, start: str):
 
 def parse(text: str, filename: str = "<script>") -> Script:
     """Parse a whole script (statements, function definitions, Creator action wrappers)."""
+    from .ast import Script
     from .build import comments_of
 
     script, comments = _run(text, filename, "script")
@@ -55,6 +78,8 @@ def parse_expr(text: str, filename: str = "<expr>") -> ast.Expr:
 def is_incomplete(text: str) -> bool:
     """True when `text` fails only because it stops too early (an open block, text or comment,
     a statement without its ';'): what a REPL needs to decide between running and a new line."""
+    from .errors import DelugeSyntaxError
+
     if not text.strip():
         return False
     try:

@@ -493,6 +493,7 @@ def _bare_block(tokens: list):
     each`, `try` or function header before it), or None."""
     kinds: list[tuple] = []  # (token, "block" | "bare" | "value") of the open braces
     prev = None
+    last_closed = None  # the kind of the brace a '}' closed last
     for tok in tokens:
         v = tok.value
         if v == "{":

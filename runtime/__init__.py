@@ -12,7 +12,6 @@ connections, mail and other hosts only through `Services` (tasks registered by n
 sluice package plugs in the real ones, tests plug in fakes that record calls.
 """
 
-from . import methods  # noqa: F401  (registers the built-in functions and methods)
 from .check import problems
 from .errors import DelugeError, LimitExceeded, MissingArgument, Problem, StaticErrors
 from .limits import Limits

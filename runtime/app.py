@@ -31,8 +31,9 @@ so a traceback names the file and line where a runtime error happened.
 
 from __future__ import annotations
 
-import hashlib
 import os
+
+from .code import _sha256 as sha256  # the interpreter's own: no OpenSSL at start-up
 
 # dsl is imported where a file is parsed or walked: code from the cache runs without it
 CALL_ROOTS = ("standalone", "thisapp", "function")
@@ -126,7 +127,7 @@ class App:
         """Changes when any file of the app's first tier changes: compiled code is cached
         under it (see `is_current` for the second)."""
         if self._fingerprint is None:
-            digest = hashlib.sha256()
+            digest = sha256()
             for f in self.files:
                 if f.tier == 0:
                     digest.update(f"{f.filename}\0{f.namespace}\0{f.source}\0".encode(

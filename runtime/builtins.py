@@ -9,6 +9,10 @@ a table for that name and number of arguments, keyed by the receiver's Python ty
 (`dispatch(name, n)`), so a call costs one dict lookup; a receiver with no such method, or a
 wrong number of arguments, gets a Deluge error naming both.
 
+The tables fill as `runtime.methods` is imported, which `import runtime` leaves to whoever
+reads them (the compiler; code from the cache that calls a built-in), so a cached script that
+calls none starts without them.
+
 Argument conversion goes through the few `*_arg` helpers below, so every built-in refuses a bad
 argument with the same kind of message.
 

@@ -9,7 +9,6 @@ Python's `ast` module: that is most of `sluice run`'s start-up.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import marshal
 import os
 import sys
@@ -25,6 +24,14 @@ CODE_FORMAT = 4  # bump when generated code or the spec changes shape
 CATCHABLE = (DelugeError, ArithmeticError, LookupError, TypeError, ValueError, NameError,
              RecursionError, AttributeError)
 
+
+try:  # the interpreter's own SHA-256: hashlib would load OpenSSL, a tenth of start-up
+    from _sha256 import sha256 as _sha256  # Python 3.11
+except ImportError:
+    try:
+        from _sha2 import sha256 as _sha256  # Python 3.12 and later
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 _stamp: str | None = None
 # What a script gives when it ends without `return value` (Result.returned is then False).
@@ -52,7 +59,7 @@ def _compiler_stamp() -> str:
 
 
 def source_key(source: str, filename: str) -> str:
-    return hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+    return _sha256(f"{filename}\0{source}".encode()).hexdigest()
 
 
 class _Tagged:
@@ -142,8 +149,9 @@ def base_helpers() -> dict:
         _CATCHABLE=CATCHABLE, _range=range, _len=len, _type=type, _tb_line=_tb_line,
         _new_list=_new_list, _new_collection=_new_collection, _Tagged=_Tagged,
         _indexes=_indexes, _overflow=_overflow, _check_text_value=_check_text_value,
-        _concat_text=concat_text, _str=str, _locals=locals, _dict=dict,
-        _dict_get=dict.get, _list_append=list.append, _check_collection=check_collection,
+        _concat_text=concat_text, _check_text_length=check_text, _str=str, _locals=locals, _dict=dict,
+        _numbers=(int, float), _dict_get=dict.get, _dict_contains=dict.__contains__, _dict_setitem=dict.__setitem__,
+        _list_append=list.append, _check_collection=check_collection,
         _check_decimal=check_decimal, _str_contains=str.__contains__, _str_find=str.find,
         _str_rfind=str.rfind, _str_startswith=str.startswith, _str_endswith=str.endswith,
         _str_upper=str.upper, _str_lower=str.lower)
@@ -156,6 +164,8 @@ _RECEIVERS = {"int": int, "str": str, "list": list, "dict": dict}
 def helpers_from_spec(spec) -> dict:
     """The helpers beyond the fixed set that a compiled script names."""
     out = {}
+    if any(item[0] in ("method", "method_for", "function") for item in spec):
+        from . import methods  # noqa: F401  (fills the tables of built-ins)
     for item in spec:
         kind = item[0]
         if kind == "method":
@@ -203,8 +213,8 @@ class Compiled:
     @staticmethod
     def cache_path(folder: str, source: str, filename: str, app: str = "") -> str:
         """`app`: the fingerprint of the script's app (its other files), if it has one."""
-        key = hashlib.sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
-                             f"{source_key(source, filename)}\0{app}".encode()).hexdigest()[:32]
+        key = _sha256(f"{CODE_FORMAT}\0{_compiler_stamp()}\0{sys.version}\0"
+                      f"{source_key(source, filename)}\0{app}".encode()).hexdigest()[:32]
         return os.path.join(folder, "code", f"{key}.bin")
 
     @classmethod

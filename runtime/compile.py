@@ -5,6 +5,7 @@ A script becomes one Python function `__run__(R, A)` (R: the run's context, A: i
     def __run__(R, A):
         __S = 0                      # statements executed (shared by every function below)
         __L = R.next_check           # when to look at the limits next
+        __M, __C = ...               # the depth limit, the size limit of a list or map
         def f_double(v_n, __d): ...  # each Deluge function, as a closure (__d: its call depth)
         def __body(): ...            # the script's statements
         try: return __body()
@@ -40,6 +41,7 @@ from dsl import ast as A
 from dsl.ast import walk
 
 from . import builtins as B
+from . import methods  # noqa: F401  (fills the built-in tables the compiler reads)
 from .code import FILENAME_PREFIX, Compiled, base_helpers, helpers_from_spec, source_key
 from .errors import Problem, StaticErrors
 from .names import read_names
@@ -68,6 +70,7 @@ _TEXT_INLINE = {"contains": ("_str_contains", 1), "indexof": ("_str_find", 1),
                 "startswith": ("_str_startswith", 1), "endswith": ("_str_endswith", 1),
                 "touppercase": ("_str_upper", 0), "upper": ("_str_upper", 0),
                 "tolowercase": ("_str_lower", 0), "lower": ("_str_lower", 0)}
+_LITERAL_KINDS = (A.TextLit, A.NumberLit, A.DecimalLit)
 _COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
 _PYTHON_TYPES = {INT: int, STR: str, LIST: list, MAP: dict}
 _NATIVE_ARITHMETIC = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}
@@ -113,7 +116,30 @@ def code_name(source: str, filename: str) -> str:
     return f"{FILENAME_PREFIX}{filename} {source_key(source, filename)[:12]}>"
 
 
+def python_source(script: A.Script, source: str = "", filename: str = "<script>") -> str:
+    """The Python that `compile_script` generates for `script`, as text (`sluice run
+    --show-code`): what a speed-up or a limit check looks like in the code that runs."""
+    gen = _Generator(script, filename, repl=False)
+    module = gen.module()
+    if gen.errors:
+        raise StaticErrors(gen.errors, filename, source)
+    return py.unparse(module)
+
+
 # ---------------------------------------------------------------------------- helpers
+
+
+def _runs_no_code(e) -> bool:
+    """Literals, variables and operators on them: working one out calls no function or
+    method, so it cannot change a list or map."""
+    kind = type(e)
+    if kind in (A.Name, A.TextLit, A.NumberLit, A.DecimalLit, A.BoolLit, A.NullLit):
+        return True
+    if kind is A.Binary:
+        return _runs_no_code(e.left) and _runs_no_code(e.right)
+    if kind is A.Unary:
+        return _runs_no_code(e.operand)
+    return False
 
 
 def _at(node, src):
@@ -313,6 +339,8 @@ class _Generator:
             py.Assign(targets=[_name("__S", py.Store())], value=_const(0)),
             py.Assign(targets=[_name("__L", py.Store())], value=_attr(_name("R"), "next_check")),
             py.Assign(targets=[_name("__M", py.Store())], value=_attr(_name("R"), "max_depth")),
+            py.Assign(targets=[_name("__C", py.Store())],
+                      value=_attr(_name("R"), "collection_limit")),
         ]
         for f in script.functions:
             run_body.append(self.function(f))
@@ -602,6 +630,9 @@ class _Generator:
         if type(target) is A.Name:
             if target.name in SYSTEM_ROOTS and target.name not in self.scope.variables:
                 self.error(target, f"'{target.name}' cannot be assigned to", "not-assignable")
+            appended = self.appended_text(s)
+            if appended is not None:
+                return appended
             value = self.expr(s.value)
             if s.op != "=":
                 value = _at(_call(_COMPOUND[s.op], self.expr(target), value), s)
@@ -626,6 +657,52 @@ class _Generator:
         return [py.Assign(targets=[_name(temp, py.Store())], value=obj),
                 py.Expr(value=_at(_call("_set_field", _name(temp), _const(target.name), value),
                                   s))]
+
+    def appended_text(self, s: A.Assign):
+        """`out = out + a + b;` and `out += a;` on a text: the parts are joined first, their
+        length checked with the text's, then `out = out + parts`, which CPython does in place
+        (the text is not copied on every pass, as Python's own `s += x` is not). Evaluation
+        order is kept (`out` is a variable: reading it has no effect); None if `s` is not
+        such an assignment."""
+        name, types = s.target.name, self.scope.types
+        if _chain_longer_than(s.value, LONG_CHAIN):  # compiled flat by `chain`, link by link
+            return None
+        if types.of(s.target) != STR and not (s.op == "=" and types.of(s.value) == STR):
+            return None
+        if s.op == "+=" and types.of(s.target) == STR and types.of(s.value) in (STR, INT):
+            parts = [s.value]
+        elif s.op == "=" and self.is_text_sum(s.value):
+            leaves = self.text_leaves(s.value)
+            first = leaves[0]
+            if type(first) is not A.Name or first.name != name or types.of(first) != STR:
+                return None
+            parts = leaves[1:]
+        else:
+            return None
+        joined = None
+        for part in parts:
+            text = self.expr(part)
+            if types.of(part) == INT:
+                text = _call("_str", text)
+            joined = text if joined is None else py.BinOp(left=joined, op=py.Add(), right=text)
+        variable, temp = f"v_{name}", self.temp()
+        length = py.BinOp(left=_call("_len", _name(variable)), op=py.Add(),
+                          right=_call("_len", _name(temp)))
+        return [_at(py.Assign(targets=[_name(temp, py.Store())], value=joined), s),
+                _at(py.If(test=py.Compare(left=length, ops=[py.Gt()],
+                                          comparators=[_const(LONG_TEXT)]),
+                          body=[py.Expr(value=_call("_check_text_length", length))],
+                          orelse=[]), s),
+                _at(py.Assign(targets=[_name(variable, py.Store())],
+                              value=py.BinOp(left=_name(variable), op=py.Add(),
+                                             right=_name(temp))), s)]
+
+    def text_leaves(self, e) -> list:
+        """The parts of a text sum, left to right (`a + b + c`: a, b, c); a link of a long
+        chain already worked out (see `chain`) is one part."""
+        if id(e) not in self.links and self.is_text_sum(e):
+            return self.text_leaves(e.left) + self.text_leaves(e.right)
+        return [e]
 
     def s_ExprStmt(self, s: A.ExprStmt):
         return py.Expr(value=self.expr(s.expr))
@@ -933,20 +1010,25 @@ class _Generator:
             divisor = e.right.value if type(e.right) in (A.NumberLit, A.DecimalLit) else 0
             if e.op in _NATIVE_ARITHMETIC or (e.op == "/" and divisor != 0):
                 op = _NATIVE_ARITHMETIC.get(e.op) or py.Div()
-                return self.checked_decimal(py.BinOp(left=self.expr(e.left), op=op,
-                                                     right=self.expr(e.right)))
+                value = py.BinOp(left=self.expr(e.left), op=op, right=self.expr(e.right))
+                if e.op in _NATIVE_ARITHMETIC and self.finite_for_sure(e):
+                    return value
+                return self.checked_decimal(value)
         if (numbers or left_type == right_type == STR) and e.op in _NATIVE_COMPARE:
             return py.Compare(left=self.expr(e.left), ops=[_NATIVE_COMPARE[e.op]],
                               comparators=[self.expr(e.right)])
-        if e.op == "+" and {left_type, right_type} <= {STR, INT} and STR in (left_type,
-                                                                             right_type):
-            # text + text, or text and a number that is never null: str() is its text
-            left, right = self.expr(e.left), self.expr(e.right)
-            if left_type == INT:
-                left = _call("_str", left)
-            if right_type == INT:
-                right = _call("_str", right)
-            return self.checked_text(py.BinOp(left=left, op=py.Add(), right=right))
+        if e.op in _NATIVE_COMPARE and (type(e.left) in _LITERAL_KINDS) != (
+                type(e.right) in _LITERAL_KINDS):
+            return self.compare_with_literal(e)
+        if self.is_text_sum(e):
+            if self.longest_text(e) <= LONG_TEXT:  # "row" + i: short for sure, no check
+                return self.text_sum(e)
+            return self.checked_text(self.text_sum(e))
+        if e.op in ("==", "!=") and (type(e.left) is A.NullLit or type(e.right) is A.NullLit):
+            # x == null is Python's `is None` (values.equal: null equals only null)
+            return py.Compare(left=self.expr(e.left),
+                              ops=[py.Is() if e.op == "==" else py.IsNot()],
+                              comparators=[self.expr(e.right)])
         if e.op in ("%", "/") and left_type == INT and type(e.right) is A.NumberLit and \
                 e.right.value > 0:  # x % 7, x / 2: floor and truncation agree for x >= 0
             temp = self.temp()
@@ -961,6 +1043,70 @@ class _Generator:
                 body=py.BinOp(left=_name(temp), op=op, right=_const(e.right.value)),
                 orelse=_call(_BINARY_HELPERS[e.op], _name(temp), _const(e.right.value)))
         return _call(_BINARY_HELPERS[e.op], self.expr(e.left), self.expr(e.right))
+
+    def compare_with_literal(self, e: A.Binary):
+        """`r.get("status") != "Lost"`, `amount > 100`: the value's type is not proven, but when
+        it is the literal's kind (text; a number or decimal) Python's comparison is Deluge's;
+        other values go to the helper, which orders or refuses them."""
+        literal_left = type(e.left) in _LITERAL_KINDS
+        literal, other = (e.left, e.right) if literal_left else (e.right, e.left)
+        temp = self.temp()
+        held = py.NamedExpr(target=_name(temp, py.Store()), value=self.expr(other))
+        if type(literal) is A.TextLit:
+            test = py.Compare(left=_call("_type", held), ops=[py.Is()],
+                              comparators=[_name("_str")])
+        else:
+            test = py.Compare(left=_call("_type", held), ops=[py.In()],
+                              comparators=[_name("_numbers")])
+        sides = [self.expr(literal), _name(temp)] if literal_left else \
+            [_name(temp), self.expr(literal)]
+        return py.IfExp(test=test,
+                        body=py.Compare(left=sides[0], ops=[_NATIVE_COMPARE[e.op]],
+                                        comparators=[sides[1]]),
+                        orelse=_call(_BINARY_HELPERS[e.op], *sides))
+
+    def longest_text(self, e) -> float:
+        """The most characters text sum `e` can have when it is made of text literals and
+        NUMBERs only (a 64-bit number has at most 20), else infinity."""
+        most = 0
+        for leaf in self.text_leaves(e):
+            if type(leaf) is A.TextLit:
+                most += len(leaf.value)
+            elif self.scope.types.of(leaf) == INT:
+                most += 20
+            else:
+                return float("inf")
+        return most
+
+    def finite_for_sure(self, e: A.Binary) -> bool:
+        """NUMBER + - * a literal of moderate size: a 64-bit whole number (at most 2**63 in
+        size) and such a literal cannot make an infinite DECIMAL."""
+        types = self.scope.types
+        for side, other in ((e.left, e.right), (e.right, e.left)):
+            if type(side) in (A.DecimalLit, A.NumberLit) and types.of(other) == INT and \
+                    abs(side.value) < 1e200:
+                return True
+        return False
+
+    def is_text_sum(self, e) -> bool:
+        """text + text, or text and a number that is never null (str() is its text)."""
+        if type(e) is not A.Binary or e.op != "+":
+            return False
+        sides = {self.scope.types.of(e.left), self.scope.types.of(e.right)}
+        return sides <= {STR, INT} and STR in sides
+
+    def text_sum(self, e: A.Binary):
+        """The concatenation of `e` unchecked: its parts are texts no longer than the whole,
+        so checking the whole once (`checked_text`) is checking them all."""
+        parts = []
+        for side in (e.left, e.right):
+            if id(side) not in self.links and self.is_text_sum(side):
+                parts.append(self.text_sum(side))
+            elif self.scope.types.of(side) == INT:
+                parts.append(_call("_str", self.expr(side)))
+            else:
+                parts.append(self.expr(side))
+        return py.BinOp(left=parts[0], op=py.Add(), right=parts[1])
 
     def checked_number(self, value, e: A.Binary):
         """`value` (the NUMBER arithmetic of `e`) if it fits in 64 bits, else the overflow
@@ -1183,6 +1329,28 @@ class _Generator:
                         target=_name(temp, py.Store()), value=receiver)),
                         ops=[py.Is()], comparators=[_name("_dict")]),
                     body=_call("_dict_get", _name(temp), args[0]), orelse=dispatched)
+        if known is list and name == "get" and n == 1 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == INT:
+            # l.get(i) in range is l[i]; out of range, the built-in says so
+            held, index = self.temp(), self.temp()
+            self.add_helper(("method_for", "_m_get_1_list", "get", 1, "list"))
+            return py.IfExp(
+                test=py.Compare(
+                    left=_call("_len", py.NamedExpr(target=_name(held, py.Store()),
+                                                    value=receiver)),
+                    ops=[py.Gt(), py.GtE()],
+                    comparators=[py.NamedExpr(target=_name(index, py.Store()), value=args[0]),
+                                 _const(0)]),
+                body=py.Subscript(value=_name(held), slice=_name(index), ctx=py.Load()),
+                orelse=_call("_m_get_1_list", _name(held), _name(index)))
+        if known is dict and n >= 1 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == STR:
+            # a map's commonest methods with a text key, as maps.py does them
+            if name in ("containkey", "containskey") and n == 1:
+                return _call("_dict_contains", receiver, args[0])
+        if known is dict and name == "put" and n == 2 and type(node) is A.MethodCall and \
+                self.scope.types.of(node.args[0]) == STR and all(map(_runs_no_code, node.args)):
+            return self.map_put(receiver, node)
         if name == "add" and n == 1 and known is list:
             # l.append(x), then the size limit looked at only past 100k (as lists.py does)
             temp = self.temp()
@@ -1195,6 +1363,24 @@ class _Generator:
                 body=_call("_check_collection", _call("_len", _name(temp))),
                 orelse=_const(None))
         return None
+
+    def map_put(self, receiver, node):
+        """m.put(k, v) on a map, with a text key and a value that cannot run code (so cannot
+        grow the map while it is worked out): while the map is below the size limit one more
+        key cannot pass it, and the dict takes it; else the built-in, which checks."""
+        held = self.temp()
+        return py.IfExp(
+            test=py.Compare(left=_call("_len", py.NamedExpr(target=_name(held, py.Store()),
+                                                            value=receiver)),
+                            ops=[py.Lt()], comparators=[_name("__C")]),
+            body=_call("_dict_setitem", _name(held), *[self.expr(a) for a in node.args]),
+            orelse=_call(self.method_for("put", 2, dict), _name(held),
+                         *[self.expr(a) for a in node.args]))
+
+    def method_for(self, name: str, n: int, known: type) -> str:
+        helper = f"_m_{name}_{n}_{known.__name__}"
+        self.add_helper(("method_for", helper, name, n, known.__name__))
+        return helper
 
     def e_Call(self, e: A.Call):
         if e.name in self.functions:

@@ -11,7 +11,7 @@ numbers are the script's.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 
 class DelugeError(Exception):
@@ -75,14 +75,13 @@ class LimitExceeded(BaseException):
         return out
 
 
-class Problem(NamedTuple):
+class Problem(namedtuple("Problem", "line column message code")):
     """One thing wrong with a script before it runs: where, what, and a code naming its kind
-    (`syntax`, `unknown-function`, `arity`, `undefined-variable`, `break-outside-loop`, ...)."""
+    (`syntax`, `unknown-function`, `arity`, `undefined-variable`, `break-outside-loop`, ...).
+    (line: int, column: int, message: str, code: str; a collections.namedtuple, as typing
+    would load `re` into every `sluice run`.)"""
 
-    line: int
-    column: int
-    message: str
-    code: str
+    __slots__ = ()
 
     def to_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "message": self.message,

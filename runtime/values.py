@@ -20,7 +20,6 @@ pairs it has already compared, so shared parts are compared once.
 from __future__ import annotations
 
 import datetime
-import json
 from array import array
 
 from .errors import DelugeError
@@ -363,14 +362,22 @@ def _json_default(v):
     raise TypeError(f"not a Deluge value: {t.__name__}")
 
 
+_encode = None  # one JSON encoder, made on first use (json is not needed to start)
+
+
 def json_text(v, measured: bool = False) -> str:
     """Compact JSON, as Deluge prints maps: {"a":1,"b":[1,2]}; dates as their printed text.
     `measured`: measure_printed(v) has passed already."""
+    global _encode
     if not measured:
         measure_printed(v)
+    if _encode is None:
+        import json
+
+        _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                                   default=_json_default, allow_nan=False).encode
     try:
-        return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=_json_default,
-                          allow_nan=False)
+        return _encode(v)
     except ValueError:
         raise DelugeError("a decimal that is not a finite number cannot be written as JSON") \
             from None
@@ -394,6 +401,8 @@ def to_plain(v):
 
 def from_json(text: str):
     """JSON text -> Deluge values (objects keep their key order)."""
+    import json
+
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except ValueError as e:

@@ -81,7 +81,7 @@ def _add_months(d, n: int):
 
 @builtin("addDay", on=_D, aliases=("addDays",), doc="n days later")
 def _add_day(d, n):
-    return _add_days(d, int_arg(n, "addDay", 1))
+    return _add_days(d, n if type(n) is int else int_arg(n, "addDay", 1))
 
 
 @builtin("subDay", on=_D, aliases=("subDays",), doc="n days earlier")
@@ -382,8 +382,9 @@ def _other(v, fn: str):
 
 @builtin("daysBetween", on=_D, doc="whole days from this date to another (negative if earlier)")
 def _days_between(d, other):
-    other = _other(other, "daysBetween")
-    return (_day_of(other) - _day_of(d)).days
+    if type(other) is not datetime.date:
+        other = _day_of(_other(other, "daysBetween"))
+    return (other - (d.date() if type(d) is _DT else d)).days
 
 
 def _day_of(d) -> datetime.date:

@@ -147,6 +147,8 @@ def _range_check(fn: str, start: int, end: int, size: int) -> None:
          doc="the text from start (included) to end (excluded); without end, or with a "
              "negative end, to the end of the text")
 def _sub_string(s, start, end=None):
+    if type(start) is int and type(end) is int and 0 <= start <= end <= len(s):
+        return s[start:end]  # the common case, every check passed
     start = int_arg(start, "subString", 1)
     size = len(s)
     if end is None or int_arg(end, "subString", 2) < 0:
@@ -325,9 +327,13 @@ def _remove_last(s, search):
 def _replace_all(s, search, replacement, plain=False):
     search = text_arg(search, "replaceAll", 1)
     replacement = text_arg(replacement, "replaceAll", 2) if replacement is not None else ""
-    if plain is True:
+    if plain is True or (search and _REGEX_SYNTAX.isdisjoint(search) and "$" not in replacement
+                         and "\\" not in replacement):  # letters only: they match themselves
         return _replace_plain(s, search, replacement)
     return _substitute("replaceAll", s, _regex(search, "replaceAll"), replacement)
+
+
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()")
 
 
 def _replace_plain(s: str, search: str, replacement: str, count: int = -1) -> str:

@@ -5,7 +5,9 @@ tasks, into one `runtime.Services`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # typing and pathlib load re: not worth it on `sluice run`'s way
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def standard_services(*, timezone: str | None = None, home: Path | None = None, crm=None):

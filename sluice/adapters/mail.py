@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
+TYPE_CHECKING = False  # typing and pathlib load re: not worth it on `sluice run`'s way
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from runtime.errors import DelugeError
 
@@ -50,6 +52,8 @@ class Outbox:
     """Mail written as .eml files into a folder, for a machine with no SMTP server."""
 
     def __init__(self, folder: Path):
+        from pathlib import Path
+
         self.folder = Path(folder)
 
     def send(self, message: dict) -> str:
@@ -135,6 +139,8 @@ class StoredMail:
     def _choose(self):
         from connections import ConnectionsError, Store
         from connections.store import default_home
+
+        from pathlib import Path
 
         home = Path(self._home) if self._home is not None else default_home()
         try:

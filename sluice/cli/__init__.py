@@ -5,8 +5,6 @@ command being run is built, so `sluice run` does not pay for the others."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 
@@ -14,9 +12,12 @@ from .. import __version__
 from .common import COMMANDS, EXIT_FAILED, EXIT_USAGE, UsageError
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None):
     """The command line, with the whole parser of `command` (all of them when None) and a
     one-line entry for each of the others, so `sluice --help` still lists every command."""
+    import argparse
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="sluice",
         description="Run Deluge-style scripts anywhere, with named connections to "
@@ -35,14 +36,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv and argv[0] in COMMANDS else None
-    parser = build_parser(command or "")  # "": no command, or an unknown one: list them all
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
-        return int(e.code or 0)
-    if not getattr(args, "run", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    args = quick_run_args(argv) if command == "run" else None
+    if args is None:
+        parser = build_parser(command or "")  # "": no command, or an unknown one: list them all
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
+            return int(e.code or 0)
+        if not getattr(args, "run", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
     try:
         return args.run(args)
     except UsageError as e:
@@ -61,6 +64,65 @@ def main(argv: list[str] | None = None) -> int:
               "Sluice: run again with SLUICE_DEBUG=1 to see where, and report it",
               file=sys.stderr)
         return EXIT_FAILED
+
+
+# `sluice run`'s options: name -> (attribute, kind); kind "flag", "one" (a value), "many"
+# (repeatable), or a tuple of the values allowed. `quick_run_args` must agree with
+# scripts._run_parser (a test compares them on many command lines).
+_RUN_OPTIONS = {"--arg": ("arg", "many"), "--args-json": ("args_json", "one"),
+                "--limit": ("limit", "many"), "--timezone": ("timezone", "one"),
+                "--json": ("json", "flag"), "--crm": ("crm", ("local", "zoho")),
+                "--crm-data": ("crm_data", "one"), "--crm-export": ("crm_export", "one"),
+                "--crm-connection": ("crm_connection", "one"),
+                "--show-code": ("show_code", "flag"), "--app": ("app", "many")}
+
+
+def quick_run_args(argv: list[str]):
+    """The arguments of a plain `sluice run FILE [options]` without argparse (argparse, with the
+    re, gettext, locale and shutil it loads, costs more than the rest of a cached run's start).
+    None for anything it does not read exactly as argparse would (help, abbreviations, values
+    that start with '-', usage errors): argparse then reads the command line and says what is
+    wrong."""
+    from types import SimpleNamespace
+
+    values = {attribute: ([] if kind == "many" else False if kind == "flag" else None)
+              for attribute, kind in _RUN_OPTIONS.values()}
+    values["arg"] = values["limit"] = values["app"] = None  # argparse's "append" starts from None
+    files = []
+    items = argv[1:]
+    i = 0
+    while i < len(items):
+        item = items[i]
+        i += 1
+        if not item.startswith("-"):
+            files.append(item)
+            continue
+        name, eq, value = item.partition("=")
+        option = _RUN_OPTIONS.get(name)
+        if option is None:
+            return None
+        attribute, kind = option
+        if kind == "flag":
+            if eq:
+                return None
+            values[attribute] = True
+            continue
+        if not eq:
+            if i >= len(items) or (items[i].startswith("-") and items[i] != "-"):
+                return None
+            value = items[i]
+            i += 1
+        if isinstance(kind, tuple) and value not in kind:
+            return None
+        if kind == "many":
+            values[attribute] = (values[attribute] or []) + [value]
+        else:
+            values[attribute] = value
+    if len(files) != 1 or not files[0]:
+        return None
+    from .scripts import cmd_run
+
+    return SimpleNamespace(command="run", file=files[0], run=cmd_run, **values)
 
 
 if __name__ == "__main__":

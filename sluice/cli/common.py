@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+TYPE_CHECKING = False  # typing and pathlib load re: not worth it on `sluice run`'s way
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCRIPT_SUFFIX = ".dg"
@@ -57,8 +59,9 @@ def script_files(paths: list[str]) -> list[Path]:
         raise UsageError(str(e)) from None
 
 
-def read_script(path: Path) -> str:
-    data = path.read_bytes()
+def read_script(path: Path | str) -> str:
+    with open(path, "rb") as f:
+        data = f.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -80,6 +83,19 @@ def write_atomically(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def shown_path(name: str) -> str:
+    """`name` as `str(Path(name))` spells it ("./a//b.dg" is "a/b.dg"), without pathlib."""
+    if os.name != "posix":
+        from pathlib import Path
+
+        return str(Path(name))
+    root = ""
+    if name.startswith("/"):
+        root = "//" if name.startswith("//") and not name.startswith("///") else "/"
+    parts = [p for p in name.split("/") if p and p != "."]
+    return root + "/".join(parts) if root or parts else "."
 
 
 def plural(n: int, word: str) -> str:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
 
 from .. import __version__
 from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_help, plural,
-                     read_script, script_files, write_atomically)
+                     read_script, script_files, shown_path, write_atomically)
 
 
-def read_script_within(path: Path, limits) -> str:
+def read_script_within(path: str, limits) -> str:
     """The script, refused (LimitExceeded) past the `source` limit before it is read whole."""
     from runtime.limits import LimitExceeded, check_source
 
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     if limits.source and size > limits.source + 3:  # too long, byte order mark or not
         raise LimitExceeded("source", f"The script is {size:,} bytes long; a script may be at "
                                       f"most {int(limits.source):,} bytes (limit source)")
@@ -37,6 +35,8 @@ def command_limits(args):
 def cmd_check(args) -> int:
     """Each file is refused for what `sluice run` would refuse it for (runtime.problems: the
     same parser and static analysis), every error of it listed; --strict adds style warnings."""
+    import json
+
     import dsl
     import runtime
 
@@ -78,7 +78,8 @@ def cmd_check(args) -> int:
             for w in warnings if not args.json else ():
                 print(f"{path}:{w.span.line}:{w.span.column}: warning: {w.message}")
         results.append(entry)
-    for message, first in apps.duplicates():  # each once, at its first place
+    checked = {os.path.abspath(str(p)) for p in files}
+    for message, first in apps.duplicates(checked):  # each once, at its first place
         entry = next((r for r in results if r["file"] == first.file.filename), None)
         if entry is None:
             entry = {"file": first.file.filename, "ok": True}
@@ -98,7 +99,7 @@ def cmd_check(args) -> int:
             print(f"no {SCRIPT_SUFFIX} files found")
         elif failed:
             problems = "errors or warnings" if args.strict else "errors"
-            print(f"{plural(failed, 'file')} with {problems}, {len(files) - failed} ok "
+            print(f"{plural(failed, 'file')} with {problems}, {len(results) - failed} ok "
                   f"(checked {plural(len(files), 'file')})")
         else:
             print(f"all {plural(len(files), 'file')} ok")
@@ -111,11 +112,13 @@ class _AppsOfFiles:
     read once."""
 
     def __init__(self, paths: list[str], folders: list[str] | None):
+        from pathlib import Path
+
         self.folders = folders
         self.named = [(Path(p), Path(p).resolve()) for p in paths if Path(p).is_dir()]
         self.apps: dict = {}
 
-    def of(self, path: Path):
+    def of(self, path):
         resolved = path.resolve()
         base = next((shown for shown, full in self.named
                      if full == resolved.parent or full in resolved.parents), path.parent)
@@ -124,15 +127,17 @@ class _AppsOfFiles:
             self.apps[key] = script_app(str(base / "_"), self.folders)
         return self.apps[key]
 
-    def duplicates(self):
-        """(message, first definition) of each function defined twice in one namespace."""
+    def duplicates(self, checked: set[str]):
+        """(message, first definition) of each function defined twice in one namespace where
+        one of the definitions is in a file being checked (the others are other files' news)."""
         from runtime.app import places
 
         seen = set()
         for app in self.apps.values():
             for group in app.duplicates():
                 key = tuple((f.file.filename, f.line) for f in group)
-                if key not in seen:
+                if key not in seen and any(os.path.abspath(f.file.filename) in checked
+                                           for f in group):
                     seen.add(key)
                     yield (f"function '{group[0].call_name}' is defined more than once: "
                            f"{places(group)}", group[0])
@@ -190,18 +195,27 @@ def cmd_fmt(args) -> int:
 def parse_arg_value(text: str):
     """`--arg n=5` gives the number 5, `--arg ok=true` true, `--arg tags=["a"]` a list;
     anything that is not JSON is text (`--arg name=Ann`, `--arg id=00123`)."""
+    import json
+
     try:
         return json.loads(text)
     except ValueError:
         return text
 
 
+def read_text(name: str) -> str:
+    with open(name, encoding="utf-8") as f:
+        return f.read()
+
+
 def run_arguments(args) -> dict:
     values: dict = {}
     if args.args_json:
+        import json
+
         try:
             data = sys.stdin.read() if args.args_json == "-" else \
-                Path(args.args_json).read_text(encoding="utf-8")
+                read_text(args.args_json)
             loaded = json.loads(data)
         except OSError as e:
             raise UsageError(f"--args-json {args.args_json}: {e.strerror or e}") from None
@@ -219,12 +233,12 @@ def run_arguments(args) -> dict:
 
 
 def cmd_run(args) -> int:
-    import dsl
+    import dsl  # cheap: its parser, AST and errors load only if a script needs them
     import runtime
     from runtime.limits import os_memory_cap
     from runtime.values import to_text
 
-    path = Path(args.file)
+    path = shown_path(args.file)
     limits = command_limits(args)
     try:
         source = read_script_within(path, limits)
@@ -234,10 +248,14 @@ def cmd_run(args) -> int:
         raise UsageError(f"{args.file}: cannot read: {e.strerror or e}") from None
     except runtime.LimitExceeded as e:
         if args.json:
+            import json
+
             print(json.dumps(runtime.Result(error=e).to_dict(), indent=2))
         else:
             print(f"{path}: {e.render()}", file=sys.stderr)
         return EXIT_FAILED
+    if args.show_code:
+        return show_code(source, path)
     values = run_arguments(args)
     app = script_app(str(path), getattr(args, "app", None))  # (a quick parse may lack it)
     services = services_for_run(args.timezone, crm_backend(args))
@@ -254,7 +272,11 @@ def cmd_run(args) -> int:
                                 filename=str(path), on_info=on_info, app=app)
     finally:
         services.web.close()
+    if args.crm_export or args.json:
+        import json
     if args.crm_export:
+        from pathlib import Path
+
         write_atomically(Path(args.crm_export),
                          json.dumps(services.crm.export(), indent=2, ensure_ascii=False) + "\n")
     if not args.json:
@@ -288,6 +310,20 @@ def script_app(script: str | None, folders: list[str] | None):
         return app_of(script, folders)
     except AppError as e:
         raise UsageError(str(e)) from None
+
+
+def show_code(source: str, path: str) -> int:
+    """`sluice run --show-code`: print the Python the script compiles to, run nothing."""
+    import dsl
+    import runtime
+    from runtime.compile import python_source
+
+    try:
+        print(python_source(dsl.parse(source, path), source, path))
+    except (dsl.DelugeSyntaxError, runtime.StaticErrors) as e:
+        print(e.render(), file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def crm_backend(args):
@@ -344,6 +380,9 @@ def services_for_run(timezone: str | None, crm=None):
 
 
 def cmd_builtins(args) -> int:
+    import json
+
+    import runtime.methods  # noqa: F401  (fills the tables)
     from runtime.builtins import all_builtins
 
     entries = all_builtins()
@@ -443,6 +482,8 @@ def _run_parser(sub) -> None:
                      help="write the local records to this JSON file after (implies --crm local)")
     run.add_argument("--crm-connection", metavar="LINK",
                      help="the connection to call Zoho with (implies --crm zoho; default: zoho)")
+    run.add_argument("--show-code", action="store_true",
+                     help="print the Python code the script compiles to, and run nothing")
     run.set_defaults(run=cmd_run)
 
 

@@ -5,7 +5,9 @@ $SLUICE_HOME/crm.db) or `zoho` (the Zoho APIs through a connection). A run choos
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # typing and pathlib load re: not worth it on `sluice run`'s way
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SETTING = "crm"
 BACKENDS = ("local", "zoho")

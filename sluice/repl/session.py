@@ -278,6 +278,7 @@ def _render(error, text: str) -> str:
 
 
 def _method_names(value) -> list[str]:
+    import runtime.methods  # noqa: F401  (fills the tables)
     from runtime.builtins import KINDS, all_builtins
 
     names = set()
@@ -291,6 +292,7 @@ def _method_names(value) -> list[str]:
 
 
 def _function_names() -> list[str]:
+    import runtime.methods  # noqa: F401  (fills the tables)
     from runtime.builtins import FUNCTIONS
 
     return sorted({b.name for b in FUNCTIONS.values()}, key=str.lower)

@@ -162,3 +162,72 @@ def test_check_and_run_agree_on_nesting_too_deep(sluice, tmp_path):
     assert "Recursion" not in run.stderr + check.stdout
     fmt = sluice("fmt", deep)
     assert fmt.returncode == 1 and fmt.stderr.splitlines()[0] == first
+
+
+def test_run_show_code_prints_the_generated_python_and_runs_nothing(sluice, tmp_path):
+    path = script(tmp_path, 'info "ran";\nx = "a" + 1;\nreturn x;\n')
+    result = sluice("run", "--show-code", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("def __run__(R, A):\n")
+    assert "ran" in result.stdout and "R.info(" in result.stdout
+    bad = script(tmp_path, "x = ;\n", "bad.dg")
+    failed = sluice("run", bad, "--show-code")
+    assert failed.returncode == 1 and f"{bad}:1:5" in failed.stderr
+
+
+QUICK_COMMAND_LINES = [
+    ["run", "a.dg"], ["run", "./x//a.dg", "--json"], ["run", "--json", "a.dg"],
+    ["run", "a.dg", "--arg", "n=1", "--arg=m=2", "--limit", "time=1", "--limit=depth=3"],
+    ["run", "a.dg", "--timezone", "Asia/Kolkata", "--crm", "local", "--crm-data", "d.json"],
+    ["run", "a.dg", "--crm=zoho", "--crm-connection", "z", "--crm-export=e.json"],
+    ["run", "a.dg", "--args-json", "-"], ["run", "a.dg", "--args-json", "f.json", "--show-code"],
+    ["run", "a.dg", "--arg", ""], ["run", "a.dg", "--arg", "x=--y"],
+]
+ARGPARSE_COMMAND_LINES = [  # the quick reading steps aside: argparse decides
+    ["run"], ["run", "a.dg", "b.dg"], ["run", "-h"], ["run", "a.dg", "--help"],
+    ["run", "a.dg", "--tim", "UTC"], ["run", "a.dg", "--crm", "other"], ["run", "a.dg", "--arg"],
+    ["run", "a.dg", "--arg", "-5"], ["run", "a.dg", "--json=1"], ["run", "--", "a.dg"],
+    ["run", "-", "--json"], ["run", "a.dg", "--unknown"], ["run", ""],
+]
+
+
+def test_quick_run_arguments_agree_with_argparse():
+    from sluice.cli import build_parser, quick_run_args
+
+    for argv in QUICK_COMMAND_LINES:
+        quick = quick_run_args(argv)
+        assert quick is not None, argv
+        assert vars(quick) == vars(build_parser("run").parse_args(argv)), argv
+    for argv in ARGPARSE_COMMAND_LINES:
+        assert quick_run_args(argv) is None, argv
+
+
+def test_shown_path_spells_paths_as_pathlib_does():
+    from sluice.cli.common import shown_path
+
+    for name in ["a.dg", "./a.dg", "x//y/./a.dg", "/a/b", "//a/b", "///a", ".", "./", "a/",
+                 "../a", "/", "//", "a/../b"]:
+        assert shown_path(name) == str(Path(name)), name
+
+
+def test_a_cached_run_imports_little(tmp_path):
+    # start-up (issue 19): the second run of a script loads its code from the cache and needs
+    # neither the parser nor the method tables, and `run FILE` is read without argparse
+    import os
+    import subprocess
+    import sys
+
+    path = script(tmp_path, 'info "hi";\n')
+    env = dict(os.environ, SLUICE_CACHE_DIR=str(tmp_path / "cache"),
+               SLUICE_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-X", "importtime", "-m", "sluice", "run", str(path)]
+    for _ in range(2):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        assert result.stdout == "hi\n", result.stderr
+    loaded = {line.split("|")[-1].strip() for line in result.stderr.splitlines()
+              if line.startswith("import time:")}
+    # (pathlib, and re through it, are loaded: finding the script's app walks its folder)
+    heavy = {"argparse", "typing", "json", "hashlib", "hmac", "dsl.ast",
+             "dsl.errors", "dsl.parser", "lark",
+             "runtime.compile", "runtime.methods", "runtime.tasks.crm", "connections"}
+    assert loaded & heavy == set()

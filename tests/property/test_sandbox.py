@@ -62,6 +62,7 @@ def test_hostile_names_get_deluge_outcomes(template, name):
 ALLOWED_ATTRIBUTES = {
     "R": {"info", "task", "task_block", "system", "input", "input_map", "now", "today",
           "checkpoint", "too_deep", "too_deep_call", "next_check", "max_depth", "statements",
+          "collection_limit",
           "choices", "clear_choices"},
     "A": {"get"},
 }

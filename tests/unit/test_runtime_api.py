@@ -125,3 +125,46 @@ def test_limit_messages_count_in_the_singular_and_the_plural():
             assert e.message == f"Execution took longer than the time limit of {words}"
         else:
             raise AssertionError("no limit")
+
+
+def test_crm_task_names_registered_without_import_match_the_crm_module():
+    # register_standard names the CRM tasks without importing runtime.tasks.crm (start-up);
+    # the two tables must agree, function for function
+    from runtime.tasks import CRM_TASKS
+    from runtime.tasks.crm import TASKS
+
+    assert {name: fn.__name__ for name, fn in TASKS.items()} == CRM_TASKS
+
+
+def test_a_cached_script_without_tasks_or_builtins_imports_neither(tmp_path):
+    # start-up: code from the cache needs no compiler, no method tables, no task modules
+    import subprocess
+    import sys
+
+    code = ("import sys, runtime; r = runtime.Runtime(code_cache=sys.argv[1]).run("
+            "'x = 1; info x + 1;', services=runtime.Services.standard()); "
+            "assert r.info == ['2'], r; print(sorted(m for m in sys.modules if m.startswith(("
+            "'runtime.methods', 'runtime.tasks.', 'runtime.compile', 'dsl.', 'hashlib')) "
+            "and m != 'dsl.cachefiles'))")
+    for _ in range(2):  # the first compiles and stores, the second loads
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                             text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_cache_file_mac_is_hmac_sha256():
+    # dsl.cachefiles computes HMAC-SHA256 over the interpreter's own SHA-256 (start-up); it
+    # must be the standard one, for every key length
+    import hashlib
+    import hmac
+    import os
+
+    from dsl import cachefiles
+
+    for key_size in (0, 1, 32, 64, 65, 200):
+        key = os.urandom(key_size)
+        for data in (b"", b"x", os.urandom(1000)):
+            expected = hmac.new(key, b"f.bin\0" + data, hashlib.sha256).digest()
+            assert cachefiles._mac(key, "/some/folder/f.bin", data) == expected
+    assert cachefiles._same(b"abc", b"abc") and not cachefiles._same(b"abc", b"abd")
+    assert not cachefiles._same(b"abc", b"ab")
