@@ -1,7 +1,8 @@
 """The connections store in PostgreSQL, for several servers and workers sharing one database.
 
-`SLUICE_DATABASE_URL=postgresql://user@host/db` makes Store.open() return a PostgresStore. It is
-the SQLite store's class with PostgreSQL under it: the same tables (schema.py; created and
+`SLUICE_DATABASE_URL=postgresql://user@host/db` makes Store.open() return a PostgresStore
+(store.py): the SQLite store's class with this module's OnPostgres under it, which replaces its
+plumbing and nothing else: the same tables (schema.py; created and
 migrated by Alembic, migrations/), the same SQL (psycopg 3 speaks it once `?` reads `%s`), the
 same sealed blobs. What SQLite got from its single writer, PostgreSQL gets from locks:
 
@@ -29,7 +30,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import AuthFailed, StoreError
 from .secrets import KeySource
-from .store import SCHEMA_VERSION, Store, default_home
 
 # advisory lock keys: (LOCK_CLASS, n) for the store's own locks, (LOCK_CLASS + 1, hash) per link
 LOCK_CLASS = 0x51C3
@@ -109,20 +109,21 @@ class _Db:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
 
-class PostgresStore(Store):
-    """The store in a PostgreSQL database; threads and processes and hosts may share it."""
+class OnPostgres:
+    """The plumbing of a store in a PostgreSQL database, which threads, processes and hosts
+    may share. Mixed in before store.Store (this module imports nothing of store.py)."""
 
     _FOR_UPDATE = " FOR UPDATE"
     mode = "postgresql"
 
-    def __init__(self, url: str, *, keys: KeySource | None = None,
-                 home: str | os.PathLike | None = None, clock=time.time):
+    def __init__(self, url: str, *, home: str | os.PathLike, keys: KeySource | None = None,
+                 clock=time.time):
         import psycopg
 
         self._psycopg = psycopg
         self._DB_ERRORS = (psycopg.Error, StoreError)
         self.url = url
-        self.home = Path(home) if home is not None else default_home()
+        self.home = Path(home)
         self.path = None  # no file: see describe()
         self.clock = clock
         self._keys = keys or KeySource(self.home)
@@ -211,11 +212,11 @@ class PostgresStore(Store):
             version = schema_version_of(self._db())
         except self._psycopg.Error as e:
             raise self._problem(e, writing=False) from None
-        if version == SCHEMA_VERSION:
+        if version == self.SCHEMA_VERSION:
             return
-        if version is not None and version > SCHEMA_VERSION:
-            raise newer_schema(self.describe(), version)
-        upgrade(self.url)
+        if version is not None and version > self.SCHEMA_VERSION:
+            raise newer_schema(self.describe(), version, self.SCHEMA_VERSION)
+        upgrade(self.url, self.SCHEMA_VERSION)
 
     # ------------------------------------------------------------------ refresh
 
@@ -256,9 +257,7 @@ class PostgresStore(Store):
                              (holder, now + seconds, link)).fetchone()
             if row is None:
                 raise StoreError(f"no connection named {link}")
-        from .store import ConnectionRow
-
-        return ConnectionRow.from_sql(row)
+        return self.Row.from_sql(row)
 
 
 # ---------------------------------------------------------------------------- migrations
@@ -272,15 +271,15 @@ def schema_version_of(db) -> int | None:
     return int(row[0]) if row else None
 
 
-def newer_schema(where: str, version: int) -> StoreError:
+def newer_schema(where: str, version: int, known: int) -> StoreError:
     return StoreError(f"{where} holds a store of schema {version}, newer than this Sluice knows "
-                      f"({SCHEMA_VERSION}): upgrade Sluice on this host (it must not write a "
-                      "schema it does not know)")
+                      f"({known}): upgrade Sluice on this host (it must not write a schema it "
+                      "does not know)")
 
 
-def upgrade(url: str) -> tuple[int | None, int]:
-    """Migrate the database of `url` to this code's schema (Alembic, under MIGRATE_LOCK).
-    Returns (version before, version after); StoreError when the database is newer."""
+def upgrade(url: str, known: int) -> tuple[int | None, int]:
+    """Migrate the database of `url` to schema `known`, this code's (Alembic, under
+    MIGRATE_LOCK). Returns (version before, version after); StoreError when it is newer."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine, text
@@ -294,20 +293,20 @@ def upgrade(url: str) -> tuple[int | None, int]:
             connection.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
                                {"a": LOCK_CLASS, "b": MIGRATE_LOCK})
             before = schema_version_of(_SqlAlchemyDb(connection))
-            if before is not None and before > SCHEMA_VERSION:
-                raise newer_schema(where, before)
-            if before != SCHEMA_VERSION:
+            if before is not None and before > known:
+                raise newer_schema(where, before, known)
+            if before != known:
                 config = Config()
                 config.set_main_option("script_location", str(MIGRATIONS_DIR))
                 config.attributes["connection"] = connection
-                command.upgrade(config, f"{SCHEMA_VERSION:04d}")
+                command.upgrade(config, f"{known:04d}")
     except DBAPIError as e:
         first = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
         raise StoreError(f"{where} could not be migrated ({first.replace(url, redacted(url))})"
                          ) from None
     finally:
         engine.dispose()
-    return before, SCHEMA_VERSION
+    return before, known
 
 
 class _SqlAlchemyDb:

@@ -31,6 +31,7 @@ from pathlib import Path
 from .errors import SecretKeyError, StoreDamaged, StoreError
 from .redaction import masker_for
 from .localdb import ThreadConnections, pending_changes
+from .pgstore import OnPostgres
 from .secrets import (DamagedSecrets, KeyRing, KeySource, UnknownKey, generate_key, key_from_text,
                       key_id)
 
@@ -209,6 +210,8 @@ class Store:
     _FOR_UPDATE = ""
     _DB_ERRORS: tuple = (sqlite3.DatabaseError,)
     mode = "embedded"
+    SCHEMA_VERSION = SCHEMA_VERSION
+    Row = ConnectionRow
 
     def __init__(self, path: str | os.PathLike, *, keys: KeySource | None = None,
                  clock=time.time):
@@ -235,8 +238,6 @@ class Store:
         home = Path(home) if home is not None else default_home(environ)
         url = environ.get(DATABASE_ENV)
         if url and cls is Store:
-            from .pgstore import PostgresStore
-
             return PostgresStore(url, keys=KeySource(home, environ), home=home, clock=clock)
         return cls(home / DB_FILE, keys=KeySource(home, environ), clock=clock)
 
@@ -736,6 +737,10 @@ class Store:
         with self._transaction() as db:
             db.execute("UPDATE connections SET lease_owner = NULL, lease_until = NULL "
                        "WHERE link_name = ? AND lease_owner = ?", (link, holder))
+
+
+class PostgresStore(OnPostgres, Store):
+    """The store in PostgreSQL (SLUICE_DATABASE_URL): Store's logic on pgstore's plumbing."""
 
 
 # ---------------------------------------------------------------------------- recovery

@@ -27,7 +27,8 @@ TABLES = ("services", "connections", "settings")
 def open_at(where: str, *, home: Path | None = None, clock=time.time) -> Store:
     """The store at `where`: a postgresql:// URL (its key found as the current home's), a
     sqlite:///path/to/file.db URL, or a home folder (its sluice.db and key file)."""
-    from .pgstore import PostgresStore, is_server_url
+    from .pgstore import is_server_url
+    from .store import PostgresStore
 
     home = home if home is not None else default_home()
     if is_server_url(where):

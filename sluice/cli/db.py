@@ -27,7 +27,7 @@ def cmd_upgrade(args) -> int:
     if url:
         from connections.pgstore import upgrade
 
-        before, after = upgrade(url)
+        before, after = upgrade(url, SCHEMA_VERSION)
         if before == after:
             out(f"{_where()}: schema {after}, up to date")
         else:

@@ -248,3 +248,18 @@ def test_db_copy_to_postgresql_and_back_keeps_every_connection_usable(
         assert embedded.store.secrets(embedded.store.connection("plain"))["password"] == \
             "pw-plain-8642"
         assert embedded.store.setting("mail")[1] == {"password": "smtp-pw-97531"}
+
+
+def test_the_embedded_mode_imports_no_database_library(tmp_path):
+    """`sluice run` and an embedded store start without SQLAlchemy, Alembic or psycopg."""
+    script = tmp_path / "hello.dg"
+    script.write_text('info "hi";\nreturn 1;\n')
+    code = ("import sys\nfrom sluice.cli import main\nfrom connections import Store\n"
+            f"code = main(['run', {str(script)!r}])\nStore.open({str(tmp_path / 'h')!r}).close()\n"
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'sqlalchemy', 'alembic', 'psycopg'}))\n")
+    env = _env(tmp_path / "h")
+    env.pop("SLUICE_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
