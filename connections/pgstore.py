@@ -14,6 +14,14 @@ same sealed blobs. What SQLite got from its single writer, PostgreSQL gets from 
   then find the new tokens. A holder that dies drops its session, and the lock with it.
 - Migrations run under an exclusive advisory lock (MIGRATE_LOCK), so servers starting together
   migrate once. A database whose schema is newer than this code is refused.
+- Reading without a round trip. Every call through a connection reads its row and its service;
+  two round trips to the server would cost more than the HTTP call's 15 % budget. So rows are
+  kept in memory while a listener thread LISTENs on CHANNEL, and every write transaction
+  NOTIFYs it (delivered at commit): each process drops what it keeps when any process writes.
+  A read that raced a write is not kept (an epoch counts the drops), and while the listener is
+  not connected nothing is kept. What may be stale for the instant a notification travels is
+  harmless: a refresh re-reads the row under its lock, and a token renewed elsewhere that is
+  refused (401) is looked up again.
 
 Each thread has its own connection (autocommit; transactions are explicit). SQLAlchemy and
 Alembic are imported only to migrate (upgrade()); reads and writes go through psycopg alone.
@@ -37,6 +45,8 @@ KEY_LOCK = 1
 MIGRATE_LOCK = 2
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+CHANNEL = "sluice_store"
+_MISSING = object()
 
 
 def is_server_url(url: str) -> bool:
@@ -135,6 +145,7 @@ class OnPostgres:
         self._keyring = None
         self._key_problem = None
         self._key_guard = threading.RLock()
+        self._start_listening()
         self._keyring, self._key_problem = self._load_keys()
 
     def describe(self) -> str:
@@ -144,7 +155,8 @@ class OnPostgres:
 
     def _db(self) -> _Db:
         db = getattr(self._local, "db", None)
-        if db is not None and not db.raw.closed and not db.raw.broken:
+        if db is not None and not db.raw.closed and not db.raw.broken and \
+                db.pid == os.getpid():  # a forked child must not speak on its parent's socket
             return db
         try:
             raw = self._psycopg.connect(libpq_url(self.url), autocommit=True, row_factory=_rows,
@@ -152,6 +164,7 @@ class OnPostgres:
         except self._psycopg.Error as e:
             raise self._problem(e, writing=False) from None
         db = self._local.db = _Db(raw)
+        db.pid = os.getpid()
         with self._guard:
             self._all.append(raw)
         return db
@@ -179,10 +192,14 @@ class OnPostgres:
         try:
             with db.raw.transaction():
                 lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-                db.raw.execute(f"SELECT {lock}(%s, %s)", (LOCK_CLASS, KEY_LOCK))
+                # the notification goes out at commit, to every process's listener
+                db.raw.execute(f"SELECT {lock}(%s, %s), pg_notify(%s, '')",
+                               (LOCK_CLASS, KEY_LOCK, CHANNEL))
                 yield db
         except self._psycopg.Error as e:
             raise self._problem(e, writing=True) from None
+        finally:
+            self._forget()  # ours at once; the others' when the notification reaches them
 
     def _read(self, sql: str, args=()):
         try:
@@ -191,6 +208,7 @@ class OnPostgres:
             raise self._problem(e, writing=False) from None
 
     def close(self) -> None:
+        self._stop.set()
         with self._guard:
             for raw in self._all:
                 try:
@@ -204,6 +222,74 @@ class OnPostgres:
         # inside a write transaction the shared KEY_LOCK already keeps rotations out
         return self._read("SELECT value FROM meta WHERE key = 'key_id'")[0][0] if db is None \
             else db.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()[0]
+
+    # ------------------------------------------------------------------ rows kept in memory
+
+    def _start_listening(self) -> None:
+        self._kept: dict = {}
+        self._epoch = 0
+        self._kept_guard = threading.Lock()
+        self._listening = threading.Event()
+        self._stop = threading.Event()
+        self._listener_pid = os.getpid()
+        threading.Thread(target=self._listen, name="sluice-store-listener", daemon=True).start()
+        self._listening.wait(5)  # not yet: rows are read each time until it listens
+
+    def _listen(self) -> None:
+        psycopg = self._psycopg
+        while not self._stop.is_set():
+            try:
+                conn = psycopg.connect(libpq_url(self.url), autocommit=True, connect_timeout=10)
+            except psycopg.Error:
+                self._stop.wait(1.0)
+                continue
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+                self._forget()  # what was written while nobody listened
+                self._listening.set()
+                while not self._stop.is_set():
+                    for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        self._forget()
+            except psycopg.Error:
+                pass
+            finally:
+                self._listening.clear()
+                self._forget()
+                try:
+                    conn.close()
+                except psycopg.Error:
+                    pass
+            self._stop.wait(0.5)
+
+    def _forget(self) -> None:
+        with self._kept_guard:
+            self._epoch += 1
+            self._kept.clear()
+
+    def _kept_or_read(self, key, read, *, keep_none: bool):
+        if not self._listening.is_set() or self._listener_pid != os.getpid():
+            return read()
+        found = self._kept.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        epoch = self._epoch
+        found = read()
+        if found is not None or keep_none:
+            with self._kept_guard:
+                if epoch == self._epoch and self._listening.is_set():
+                    self._kept[key] = found
+        return found
+
+    def connection(self, link: str):
+        return self._kept_or_read(("connection", link),
+                                  lambda: super(OnPostgres, self).connection(link),
+                                  keep_none=False)
+
+    def custom_service(self, name: str):
+        # None (a service of the catalog) is kept too: most calls go through one
+        return self._kept_or_read(("service", name),
+                                  lambda: super(OnPostgres, self).custom_service(name),
+                                  keep_none=True)
 
     # ------------------------------------------------------------------ schema
 

@@ -263,3 +263,31 @@ def test_the_embedded_mode_imports_no_database_library(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_a_change_made_by_another_process_is_seen_at_once(pg, tmp_path):
+    """Rows kept in memory are dropped when any process writes (LISTEN/NOTIFY)."""
+    from connections.store import ConnectionRow
+
+    home = tmp_path / "home"
+    here, there = Store.open(home), Store.open(home)
+    try:
+        here.insert(ConnectionRow(link_name="x", display_name="x", service="stripe",
+                                  status="connected", created_at=0, updated_at=0),
+                    {"api_key": "k-1"})
+        assert here.connection("x").status == "connected"
+        assert here.connection("x") is here.connection("x")  # kept: no round trip
+        there.update("x", status="revoked", secrets={"api_key": "k-2"})
+        deadline = time.time() + 5
+        while here.connection("x").status != "revoked" and time.time() < deadline:
+            time.sleep(0.001)
+        assert here.secrets(here.connection("x")) == {"api_key": "k-2"}
+        seen_after = time.time() - (deadline - 5)
+        assert seen_after < 0.5, seen_after
+        there.delete("x")
+        while here.connection("x") is not None and time.time() < deadline:
+            time.sleep(0.001)
+        assert here.connection("x") is None
+    finally:
+        here.close()
+        there.close()
