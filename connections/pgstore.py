@@ -146,7 +146,11 @@ class OnPostgres:
         self._key_problem = None
         self._key_guard = threading.RLock()
         self._start_listening()
-        self._keyring, self._key_problem = self._load_keys()
+        try:
+            self._keyring, self._key_problem = self._load_keys()
+        except BaseException:
+            self.close()
+            raise
 
     def describe(self) -> str:
         return f"the database {redacted(self.url)}"

@@ -757,6 +757,9 @@ def recover(home: str | os.PathLike | None = None) -> Recovery:
     """Copy every row that can still be read from a damaged store into a new one, which takes
     its place; the damaged file (and its -wal and -shm) is kept beside it under another name.
     Run it while no other process uses the store."""
+    if os.environ.get(DATABASE_ENV):
+        raise StoreError(f"the store is in the database of {DATABASE_ENV}, which keeps its own "
+                         "crash safety: recover applies to the SQLite file of the embedded mode")
     home = Path(home) if home is not None else default_home()
     path = home / DB_FILE
     if not path.exists():
