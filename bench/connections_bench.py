@@ -38,15 +38,21 @@ def _server():
     return server
 
 
-def _setup():
-    """A loopback server, and a store with an OAuth 2.0 and an API-key connection to it."""
+def _setup(database_url: str | None = None):
+    """A loopback server, and a store with an OAuth 2.0 and an API-key connection to it (in
+    the SQLite file of a new home, or in the PostgreSQL database of `database_url`)."""
+    import os
+
     from connections import Connections, Service, Store
     from connections.auth.oauth2 import Token
 
     server = _server()
     base = f"http://127.0.0.1:{server.server_port}"
     home = Path(tempfile.mkdtemp()) / "home"
-    conns = Connections(Store.open(home))
+    environ = {k: v for k, v in os.environ.items() if k != "SLUICE_DATABASE_URL"}
+    if database_url:
+        environ["SLUICE_DATABASE_URL"] = database_url
+    conns = Connections(Store.open(home, environ=environ))
     conns.add_service(Service(name="bench_oauth", auth="oauth2", client_id="c",
                               token_url=base + "/token", authorize_url=base + "/authorize",
                               api_base_url=base))
@@ -59,10 +65,11 @@ def _setup():
     return server, conns, base + "/items?page=1"
 
 
-def request_overhead(calls: int = 100, rounds: int = 25) -> dict:
+def request_overhead(calls: int = 100, rounds: int = 25, database_url: str | None = None
+                     ) -> dict:
     import requests
 
-    server, conns, url = _setup()
+    server, conns, url = _setup(database_url)
     session = requests.Session()
 
     def via_oauth():
@@ -145,3 +152,31 @@ def invokeurl_overhead(calls: int = 1000, rounds: int = 9) -> dict:
     conns.close()
     return {"calls": calls, "sluice_s": best["sluice"], "plain_s": best["plain"],
             "ratio": best["sluice"] / best["plain"]}
+
+
+BENCH_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def request_overhead_postgres(calls: int = 100, rounds: int = 25) -> dict | None:
+    """request_overhead with the store in PostgreSQL (a schema of its own in the database of
+    SLUICE_BENCH_DATABASE_URL, else the local `test` database, dropped after); None when no
+    server answers."""
+    import os
+    import uuid
+
+    import psycopg
+
+    url = os.environ.get("SLUICE_BENCH_DATABASE_URL", BENCH_DATABASE)
+    try:
+        admin = psycopg.connect(url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        return None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in url else "?"
+    try:
+        return request_overhead(calls, rounds,
+                                database_url=f"{url}{separator}options=-csearch_path%3D{schema}")
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()

@@ -74,6 +74,14 @@ def connections_group() -> None:
           f"{r['key_ratio']:.2f}x")
     print(f"  plain requests.Session.get  {r['plain_us']:7.0f} us per call   1.00x "
           "(the header set by hand)")
+    r = cb.request_overhead_postgres()
+    if r is None:
+        print("  (the store in PostgreSQL: no server answers at "
+              f"{cb.BENCH_DATABASE}; set SLUICE_BENCH_DATABASE_URL)")
+    else:
+        print(f"  the store in PostgreSQL: OAuth 2.0 {r['oauth_us']:7.0f} us per call   "
+              f"{r['oauth_ratio']:.2f}x, API key {r['key_us']:.0f} us   {r['key_ratio']:.2f}x "
+              f"(target <= 1.15x; plain {r['plain_us']:.0f} us)")
     r = cb.invokeurl_overhead()
     print(f"invokeurl: {r['calls']:,} calls through an OAuth 2.0 connection in one script "
           f"{r['sluice_s'] * 1e3:.0f} ms; a Python loop over requests.Session "

@@ -9,7 +9,9 @@ A connection row also carries its refresh lease (`lease_owner`, `lease_until`): 
 and thread allowed to refresh its tokens right now. A lease ends when its holder saves, when it
 expires, or at once when its holder is a process of this machine that no longer runs.
 
-`Store` is the interface the rest of the package uses; a server database could stand in for it.
+`Store` is the interface the rest of the package uses. With SLUICE_DATABASE_URL set, Store.open()
+gives a PostgresStore instead (pgstore.py): the same class over the same tables, with PostgreSQL's
+transactions and locks where SQLite's differ.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from pathlib import Path
 from .errors import SecretKeyError, StoreDamaged, StoreError
 from .redaction import masker_for
 from .localdb import ThreadConnections, pending_changes
+from .pgstore import OnPostgres
 from .secrets import (DamagedSecrets, KeyRing, KeySource, UnknownKey, generate_key, key_from_text,
                       key_id)
 
 DB_FILE = "sluice.db"
 HOME_ENV = "SLUICE_HOME"
+DATABASE_ENV = "SLUICE_DATABASE_URL"  # set: the store lives in that server database (pgstore.py)
 
 MIGRATIONS = [
     # 1: the first schema
@@ -202,9 +206,17 @@ def _holder_is_gone(owner: str) -> bool:
 class Store:
     """The SQLite store. Safe to share between threads (each gets its own SQLite connection)."""
 
+    # what PostgresStore changes: row locks, and the errors a lost `touch` may raise
+    _FOR_UPDATE = ""
+    _DB_ERRORS: tuple = (sqlite3.DatabaseError,)
+    mode = "embedded"
+    SCHEMA_VERSION = SCHEMA_VERSION
+    Row = ConnectionRow
+
     def __init__(self, path: str | os.PathLike, *, keys: KeySource | None = None,
                  clock=time.time):
         self.path = Path(path)
+        self.home = self.path.parent
         self.clock = clock
         self._keys = keys or KeySource(self.path.parent)
         self._write_problem: str | None = None  # set when the file can only be read
@@ -219,9 +231,26 @@ class Store:
         self._keyring, self._key_problem = self._load_keys()
 
     @classmethod
-    def open(cls, home: str | os.PathLike | None = None, *, clock=time.time) -> "Store":
-        home = Path(home) if home is not None else default_home()
-        return cls(home / DB_FILE, keys=KeySource(home), clock=clock)
+    def open(cls, home: str | os.PathLike | None = None, *, clock=time.time,
+             environ=os.environ) -> "Store":
+        """The store of `home` (the key file lives there): in SLUICE_DATABASE_URL's database
+        when that is set, else the SQLite file in `home`."""
+        home = Path(home) if home is not None else default_home(environ)
+        url = environ.get(DATABASE_ENV)
+        if url and cls is Store:
+            return PostgresStore(url, keys=KeySource(home, environ), home=home, clock=clock)
+        return cls(home / DB_FILE, keys=KeySource(home, environ), clock=clock)
+
+    def describe(self) -> str:
+        """Where the store is, for messages (never a password)."""
+        return str(self.path)
+
+    @contextmanager
+    def refresh_lock(self, link: str, wait: float):
+        """Held while refreshing `link`'s tokens. Here nothing: the lease (take_lease) is the
+        lock between processes sharing one file; a server database waits on a lock of its own."""
+        yield
+
 
     # ------------------------------------------------------------------ SQLite plumbing
 
@@ -295,8 +324,9 @@ class Store:
         return StoreError(f"cannot read {where} ({error})")
 
     @contextmanager
-    def _transaction(self):
-        """One write transaction; nothing of it stays unless all of it does."""
+    def _transaction(self, *, exclusive: bool = False):
+        """One write transaction; nothing of it stays unless all of it does. (SQLite lets one
+        writer in at a time: `exclusive`, for a rotation of the key, is what it always is.)"""
         db = self._db()
         if self._write_problem is not None:
             raise StoreError(self._write_problem)
@@ -374,12 +404,13 @@ class Store:
             if not row:
                 key = self._keys.load(create=True)
                 with self._transaction() as db:
-                    db.execute("INSERT OR IGNORE INTO meta VALUES ('key_id', ?)", (key_id(key),))
+                    db.execute("INSERT INTO meta (key, value) VALUES ('key_id', ?) "
+                               "ON CONFLICT (key) DO NOTHING", (key_id(key),))
             return self._ring_for(self._stored_key_id()), None
         except SecretKeyError as e:
             return None, str(e)
 
-    def _stored_key_id(self, db: sqlite3.Connection | None = None) -> str:
+    def _stored_key_id(self, db=None) -> str:
         if db is not None:
             return db.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()[0]
         return self._read("SELECT value FROM meta WHERE key = 'key_id'")[0][0]
@@ -432,7 +463,7 @@ class Store:
             raise SecretKeyError(self._key_problem or "no secret key")
         return self._keyring
 
-    def _seal(self, db: sqlite3.Connection, secrets: dict, where: str) -> bytes:
+    def _seal(self, db, secrets: dict, where: str) -> bytes:
         """Seal inside the write transaction that stores the blob, with the key the store
         names now: a rotation cannot slip in between (it needs the write lock too)."""
         return self._ring_for(self._stored_key_id(db)).seal(secrets, where)
@@ -462,7 +493,7 @@ class Store:
             self._keys.write_pending(text)
         new_id = key_id(new_key)
         try:
-            with self._transaction() as db:
+            with self._transaction(exclusive=True) as db:
                 ring = self._ring_for(self._stored_key_id(db))
                 new_ring = KeyRing(new_key, *ring.keys, current=new_id)
                 for table, key in SEALED_TABLES:
@@ -488,7 +519,7 @@ class Store:
         ring = KeyRing(key)
         lost = []
         now = self.clock()
-        with self._transaction() as db:
+        with self._transaction(exclusive=True) as db:
             for table, key_col in SEALED_TABLES:
                 for row in db.execute(f"SELECT {key_col}, secrets FROM {table} "
                                       "WHERE secrets IS NOT NULL").fetchall():
@@ -611,8 +642,8 @@ class Store:
         if bad:
             raise ValueError(f"not editable: {', '.join(sorted(bad))}")
         with self._transaction() as db:
-            current = db.execute("SELECT service, secrets FROM connections WHERE link_name = ?",
-                                 (link,)).fetchone()
+            current = db.execute("SELECT service, secrets FROM connections WHERE link_name = ?"
+                                 + self._FOR_UPDATE, (link,)).fetchone()
             if current is None:
                 raise StoreError(f"no connection named {link}")
             texts = [k for k in _TEXTS if isinstance(columns.get(k), str)
@@ -675,7 +706,7 @@ class Store:
         try:
             self._db().execute("UPDATE connections SET last_used_at = ? WHERE link_name = ?",
                                (when, link))
-        except sqlite3.DatabaseError:
+        except self._DB_ERRORS:
             pass
 
     def delete(self, link: str) -> bool:
@@ -690,7 +721,8 @@ class Store:
         None while someone else holds it."""
         now = self.clock()
         with self._transaction() as db:
-            row = db.execute("SELECT * FROM connections WHERE link_name = ?", (link,)).fetchone()
+            row = db.execute("SELECT * FROM connections WHERE link_name = ?" + self._FOR_UPDATE,
+                             (link,)).fetchone()
             if row is None:
                 raise StoreError(f"no connection named {link}")
             owner, until = row["lease_owner"], row["lease_until"]
@@ -707,6 +739,10 @@ class Store:
                        "WHERE link_name = ? AND lease_owner = ?", (link, holder))
 
 
+class PostgresStore(OnPostgres, Store):
+    """The store in PostgreSQL (SLUICE_DATABASE_URL): Store's logic on pgstore's plumbing."""
+
+
 # ---------------------------------------------------------------------------- recovery
 
 
@@ -721,6 +757,9 @@ def recover(home: str | os.PathLike | None = None) -> Recovery:
     """Copy every row that can still be read from a damaged store into a new one, which takes
     its place; the damaged file (and its -wal and -shm) is kept beside it under another name.
     Run it while no other process uses the store."""
+    if os.environ.get(DATABASE_ENV):
+        raise StoreError(f"the store is in the database of {DATABASE_ENV}, which keeps its own "
+                         "crash safety: recover applies to the SQLite file of the embedded mode")
     home = Path(home) if home is not None else default_home()
     path = home / DB_FILE
     if not path.exists():

@@ -7,8 +7,10 @@ credentials) is used until the provider refuses it.
 
 Many threads and processes may use one connection. Threads of a process queue on a lock of the
 connection; one thread per process then takes the connection's lease in the store (see
-store.py). Whoever holds the lease re-reads the row first: if someone else renewed the tokens
-meanwhile, it uses theirs. Otherwise it refreshes (or, for client credentials, asks anew), and
+store.py). In a PostgreSQL store the processes, on any host, first queue on the connection's
+lock in the database (Store.refresh_lock, an advisory lock: they wait without polling).
+Whoever holds the lease re-reads the row first: if someone else renewed the tokens meanwhile,
+it uses theirs. Otherwise it refreshes (or, for client credentials, asks anew), and
 saves the new tokens — the rotated refresh token among them — in one transaction before anyone
 uses them. An answer with no refresh token keeps the stored one.
 
@@ -80,7 +82,7 @@ class TokenKeeper:
         `seen_generation` are taken as they are; with `force` (after a 401) only tokens newer
         than `seen_generation` are."""
         holder = lease_holder()
-        with self._lock(link):
+        with self._lock(link), self.store.refresh_lock(link, self.wait_seconds):
             row = self._take_lease(link, holder)
             try:
                 secrets = self.store.secrets(row)

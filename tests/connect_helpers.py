@@ -67,9 +67,31 @@ def authorize(conns, link, *, timeout=10):
 
 
 def database_bytes(home) -> bytes:
-    """The store as it lies on disk: the database and its WAL."""
+    """The store as it lies on disk: the database and its WAL; with SLUICE_DATABASE_URL set,
+    every value of every table of the store's PostgreSQL schema (byte strings as they are)."""
+    import os
+
+    if os.environ.get("SLUICE_DATABASE_URL"):
+        return postgres_bytes(os.environ["SLUICE_DATABASE_URL"])
     data = b""
     for path in sorted(home.glob("sluice.db*")):
         data += path.read_bytes()
     return data
 
+
+
+def postgres_bytes(url: str) -> bytes:
+    """Every value of every table in the current schema of `url`, as bytes."""
+    import psycopg
+
+    parts = []
+    with psycopg.connect(url, autocommit=True) as db:
+        tables = [r[0] for r in db.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        assert tables, "no table found in the store's schema"
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    parts.append(bytes(value) if isinstance(value, (bytes, memoryview))
+                                 else str(value).encode())
+    return b"\n".join(parts)

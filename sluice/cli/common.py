@@ -22,6 +22,9 @@ COMMANDS = {
     "app": ("app", "list the functions of an app (a folder of .dg files) and their calls"),
     "connections": ("connections", "set up and look after connections to services"),
     "mail": ("mail", "the SMTP server sendmail uses"),
+    "db": ("db", "the store's database: upgrade its schema, copy it to PostgreSQL or back"),
+    "doctor": ("db", "say where the store lives and check that the database (and broker) "
+                     "answer"),
     "crm": ("crm", "choose where zoho.crm.* goes (local store or Zoho); load and export local "
                    "records"),
     "events": ("events", "check the event bindings file"),

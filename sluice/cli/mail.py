@@ -36,7 +36,7 @@ def cmd_show(args) -> int:
         settings, secrets = store.setting(SETTING)
     if settings is None:
         out("no SMTP server is set up: sendmail writes to the outbox folder "
-            f"{store.path.parent / 'outbox'}")
+            f"{store.home / 'outbox'}")
         return EXIT_OK
     shown = dict(settings, password="(set)" if secrets.get("password") else "(none)")
     if args.json:

@@ -15,7 +15,9 @@ def clock():
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path, monkeypatch, engine):
+    """The home of the store (its key file); with engine postgresql the store itself lives in a
+    PostgreSQL schema of the test's own."""
     monkeypatch.delenv("SLUICE_SECRET_KEY", raising=False)
     return tmp_path / "home"
 

@@ -106,7 +106,10 @@ def test_a_process_killed_in_the_middle_of_a_refresh_loses_nothing(real_time, pr
     assert real_time.get("crm").status == "connected"
 
 
-def test_a_lease_held_elsewhere_is_waited_for_then_taken_when_it_runs_out(home):
+def test_a_lease_held_elsewhere_is_waited_for_then_taken_when_it_runs_out(tmp_path, monkeypatch):
+    # SQLite's lock between processes; PostgreSQL's is an advisory lock (test_postgres.py)
+    monkeypatch.delenv("SLUICE_DATABASE_URL", raising=False)
+    home = tmp_path / "home"
     now = [1000.0]
     store = Store.open(home, clock=lambda: now[0])
     store.insert(ConnectionRow(link_name="x", display_name="x", service="stripe",

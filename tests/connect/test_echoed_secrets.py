@@ -117,7 +117,8 @@ def _admin_api(home, tmp_path) -> list[str]:
 
 
 @pytest.mark.parametrize("client_auth", ["basic", "body"])
-def test_an_echoing_token_endpoint_leaves_no_form_of_the_secret(tmp_path, echo, client_auth):
+def test_an_echoing_token_endpoint_leaves_no_form_of_the_secret(tmp_path, echo, client_auth,
+                                                                 engine):
     home = tmp_path / "home"
     with Connections(Store.open(home), http=HttpClient(read_timeout=5)) as conns:
         conns.add_service(Service(name="echoing", auth="oauth2", grant="client_credentials",
@@ -137,7 +138,7 @@ def test_an_echoing_token_endpoint_leaves_no_form_of_the_secret(tmp_path, echo, 
     assert_nothing_shown(texts, home)
 
 
-def test_an_echoing_refresh_leaves_no_form_of_the_refresh_token(tmp_path, echo):
+def test_an_echoing_refresh_leaves_no_form_of_the_refresh_token(tmp_path, echo, engine):
     home = tmp_path / "home"
     provider = LocalProvider()
     try:

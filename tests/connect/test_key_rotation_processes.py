@@ -58,7 +58,7 @@ def _every_secret_opens(home) -> dict:
         return found
 
 
-def test_a_process_that_had_the_store_open_seals_with_the_new_key(tmp_path, provider):
+def test_a_process_that_had_the_store_open_seals_with_the_new_key(tmp_path, provider, engine):
     home = tmp_path / "home"
     _setup(home, provider)
     a = subprocess.Popen([sys.executable, "-c", PROCESS_A, str(home)], env=_env(home),
@@ -86,7 +86,7 @@ def test_a_process_that_had_the_store_open_seals_with_the_new_key(tmp_path, prov
             "crm": "connected", "made_after": "connected", "plain": "connected"}
 
 
-def test_two_rotations_while_a_process_sleeps(tmp_path, provider):
+def test_two_rotations_while_a_process_sleeps(tmp_path, provider, engine):
     home = tmp_path / "home"
     _setup(home, provider)
     a = subprocess.Popen([sys.executable, "-c", PROCESS_A, str(home)], env=_env(home),
@@ -108,7 +108,7 @@ def test_two_rotations_while_a_process_sleeps(tmp_path, provider):
 
 
 def test_a_process_on_the_old_environment_key_refuses_to_seal_and_breaks_nothing(
-        tmp_path, provider, monkeypatch):
+        tmp_path, provider, monkeypatch, engine):
     from connections import SecretKeyError
     from connections.secrets import generate_key
 
@@ -139,7 +139,7 @@ def test_a_process_on_the_old_environment_key_refuses_to_seal_and_breaks_nothing
         assert store.secrets(store.connection("crm"))["refresh_token"]
 
 
-def test_opening_the_store_in_the_middle_of_a_rotation_keeps_its_new_key(tmp_path):
+def test_opening_the_store_in_the_middle_of_a_rotation_keeps_its_new_key(tmp_path, engine):
     from connections.secrets import KeySource, generate_key
 
     home = tmp_path / "home"
@@ -164,7 +164,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_rotations_killed_at_any_moment_while_another_process_writes(tmp_path, provider):
+def test_rotations_killed_at_any_moment_while_another_process_writes(tmp_path, provider, engine):
     import random
     import signal
     import time

@@ -1,4 +1,5 @@
-"""The SQLite store: encrypted secrets, keys (wrong, missing, rotated), schema, transactions."""
+"""The store: encrypted secrets, keys (wrong, missing, rotated), schema, transactions. Tests taking
+`engine` run on SQLite and on PostgreSQL (tests/conftest.py); the others are SQLite's own."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ def row(link="crm", service="stripe", status="connected"):
                          status=status, created_at=1.0, updated_at=1.0)
 
 
+def execute_directly(home, sql: str) -> None:
+    """Change the store behind its back (an attacker, or damage)."""
+    url = os.environ.get("SLUICE_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(sql)
+        return
+    db = sqlite3.connect(home / "sluice.db")
+    db.execute(sql)
+    db.commit()
+    db.close()
+
+
 def filled_store(home) -> Store:
     store = Store.open(home)
     store.insert(row(), dict(SECRETS))
@@ -38,7 +54,7 @@ def filled_store(home) -> Store:
     return store
 
 
-def test_no_secret_lies_in_the_database_files_in_plain_text(tmp_path):
+def test_no_secret_lies_in_the_database_files_in_plain_text(tmp_path, engine):
     home = tmp_path / "home"
     store = filled_store(home)
     data = database_bytes(home)
@@ -49,7 +65,8 @@ def test_no_secret_lies_in_the_database_files_in_plain_text(tmp_path):
     assert store.service_secrets("custom") == {"client_secret": "svc-secret-99"}
 
 
-def test_the_key_file_is_owner_only_and_a_readable_one_is_refused(tmp_path):
+def test_the_key_file_is_owner_only_and_a_readable_one_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("SLUICE_DATABASE_URL", raising=False)
     home = tmp_path / "home"
     filled_store(home).close()
     key_file = home / "secret.key"
@@ -62,7 +79,7 @@ def test_the_key_file_is_owner_only_and_a_readable_one_is_refused(tmp_path):
         store.secrets(store.connection("crm"))
 
 
-def test_a_wrong_key_is_a_clear_error_and_listing_still_works(tmp_path, monkeypatch):
+def test_a_wrong_key_is_a_clear_error_and_listing_still_works(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     monkeypatch.setenv("SLUICE_SECRET_KEY", generate_key())
     filled_store(home).close()
@@ -78,7 +95,7 @@ def test_a_wrong_key_is_a_clear_error_and_listing_still_works(tmp_path, monkeypa
     assert not any(s in repr(info) for s in SECRETS.values())
 
 
-def test_a_missing_key_file_is_not_silently_replaced(tmp_path):
+def test_a_missing_key_file_is_not_silently_replaced(tmp_path, engine):
     home = tmp_path / "home"
     filled_store(home).close()
     (home / "secret.key").unlink()
@@ -90,7 +107,7 @@ def test_a_missing_key_file_is_not_silently_replaced(tmp_path):
     assert store.connection("x") is None
 
 
-def test_a_passphrase_works_as_a_key(tmp_path, monkeypatch):
+def test_a_passphrase_works_as_a_key(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     monkeypatch.setenv("SLUICE_SECRET_KEY", "correct horse battery staple")
     filled_store(home).close()
@@ -99,20 +116,17 @@ def test_a_passphrase_works_as_a_key(tmp_path, monkeypatch):
     assert not (home / "secret.key").exists()
 
 
-def test_a_blob_moved_to_another_row_does_not_open(tmp_path):
+def test_a_blob_moved_to_another_row_does_not_open(tmp_path, engine):
     home = tmp_path / "home"
     store = filled_store(home)
     store.insert(row("other"), {"api_key": "other-key-0000"})
-    db = sqlite3.connect(home / "sluice.db")
-    db.execute("UPDATE connections SET secrets = (SELECT secrets FROM connections WHERE "
-               "link_name = 'crm') WHERE link_name = 'other'")
-    db.commit()
-    db.close()
+    execute_directly(home, "UPDATE connections SET secrets = (SELECT secrets FROM connections "
+                           "WHERE link_name = 'crm') WHERE link_name = 'other'")
     with pytest.raises(SecretKeyError, match="do not decrypt"):
         store.secrets(store.connection("other"))
 
 
-def test_rotating_the_key_file_re_encrypts_everything(tmp_path):
+def test_rotating_the_key_file_re_encrypts_everything(tmp_path, engine):
     home = tmp_path / "home"
     store = filled_store(home)
     old_key = (home / "secret.key").read_text()
@@ -129,25 +143,25 @@ def test_rotating_the_key_file_re_encrypts_everything(tmp_path):
     assert database_bytes(home) != before
 
 
-def test_a_rotation_cut_off_after_its_commit_finishes_on_the_next_open(tmp_path, monkeypatch):
+def test_a_rotation_cut_off_after_its_commit_finishes_on_the_next_open(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     store = filled_store(home)
 
     def crash():
         raise KeyboardInterrupt  # the process dies between the commit and the file swap
 
-    monkeypatch.setattr(KeySource, "commit_pending", lambda self: crash())
-    with pytest.raises(KeyboardInterrupt):
-        store.rotate_key()
+    with monkeypatch.context() as patched:
+        patched.setattr(KeySource, "commit_pending", lambda self: crash())
+        with pytest.raises(KeyboardInterrupt):
+            store.rotate_key()
     assert (home / "secret.key.new").exists()
-    monkeypatch.undo()
     reopened = Store.open(home)
     assert reopened.key_problem is None
     assert not (home / "secret.key.new").exists()
     assert reopened.secrets(reopened.connection("crm"))["refresh_token"] == "rt-17320508"
 
 
-def test_a_rotation_cut_off_before_its_commit_changes_nothing(tmp_path, monkeypatch):
+def test_a_rotation_cut_off_before_its_commit_changes_nothing(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     store = filled_store(home)
     old_key = (home / "secret.key").read_text()
@@ -156,16 +170,16 @@ def test_a_rotation_cut_off_before_its_commit_changes_nothing(tmp_path, monkeypa
     def broken_open(blob, where):
         raise SecretKeyError("simulated failure half way")
 
-    monkeypatch.setattr(ring, "open", broken_open)
-    with pytest.raises(SecretKeyError):
-        store.rotate_key()
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(ring, "open", broken_open)
+        with pytest.raises(SecretKeyError):
+            store.rotate_key()
     assert (home / "secret.key").read_text() == old_key
     assert not (home / "secret.key.new").exists()
     assert Store.open(home).secrets(store.connection("crm"))["password"] == "pw-27182818"
 
 
-def test_rotating_a_key_from_the_environment(tmp_path, monkeypatch):
+def test_rotating_a_key_from_the_environment(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     first, second = generate_key(), generate_key()
     monkeypatch.setenv("SLUICE_SECRET_KEY", first)
@@ -179,7 +193,7 @@ def test_rotating_a_key_from_the_environment(tmp_path, monkeypatch):
     assert reopened.secrets(reopened.connection("crm"))["api_key"] == "ak-16180339"
 
 
-def test_discarding_what_a_lost_key_sealed(tmp_path, monkeypatch):
+def test_discarding_what_a_lost_key_sealed(tmp_path, monkeypatch, engine):
     home = tmp_path / "home"
     monkeypatch.setenv("SLUICE_SECRET_KEY", generate_key())
     filled_store(home).close()
@@ -193,7 +207,8 @@ def test_discarding_what_a_lost_key_sealed(tmp_path, monkeypatch):
     assert store.secrets(store.connection("fresh")) == {"api_key": "k-2024"}
 
 
-def test_schema_version_and_wal(tmp_path):
+def test_schema_version_and_wal(tmp_path, monkeypatch):
+    monkeypatch.delenv("SLUICE_DATABASE_URL", raising=False)
     home = tmp_path / "home"
     store = Store.open(home)
     assert store.schema_version() == SCHEMA_VERSION
@@ -207,7 +222,7 @@ def test_schema_version_and_wal(tmp_path):
         Store.open(home)
 
 
-def test_a_failed_update_changes_nothing(tmp_path):
+def test_a_failed_update_changes_nothing(tmp_path, engine):
     home = tmp_path / "home"
     store = filled_store(home)
     before = store.connection("crm")
@@ -216,7 +231,8 @@ def test_a_failed_update_changes_nothing(tmp_path):
     assert store.connection("crm") == before
 
 
-def test_a_full_disk_loses_no_stored_credential(tmp_path):
+def test_a_full_disk_loses_no_stored_credential(tmp_path, monkeypatch):
+    monkeypatch.delenv("SLUICE_DATABASE_URL", raising=False)
     home = tmp_path / "home"
     store = filled_store(home)
     db = store._db()
