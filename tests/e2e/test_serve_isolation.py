@@ -22,10 +22,12 @@ from test_serve import RUNNER, Server
 
 QUICK = 'return {"echo": tag};\n'
 # seven nested loops over ten digits: ten million statements, seconds of pure computation
+# a hundred million statements: far past any time limit these tests set, however fast a run is
 LOOP = ('digits = "0123456789".toList("");\nn = 0;\n'
         'for each a in digits { for each b in digits { for each c in digits { '
         'for each d in digits { for each e in digits { for each f in digits { '
-        'for each g in digits { n = n + 1; } } } } } } }\nreturn n;\n')
+        'for each g in digits { for each h in digits { n = n + 1; } } } } } } } }\n'
+        'return n;\n')
 # (a+)+$ is the example, but the regex package sees through it; (a|aa)+$ it cannot
 REDOS = 'return ("a".leftpad(40).replaceAll(" ", "a") + "!").matches("(a|aa)+$");\n'
 # a million statements: long enough to be caught running, short enough to finish
