@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 from .errors import SecretKeyError
@@ -213,7 +214,8 @@ class KeySource:
             pass
 
     def _write_atomic(self, path: Path, text: str) -> None:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        # the process and the thread: threads of one process may write the key at once
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             tmp.unlink()
         except FileNotFoundError:

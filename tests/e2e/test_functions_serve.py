@@ -76,7 +76,7 @@ OWN_ANSWER = """map created(string name)
 
 SLOW = """l = "x".leftPad(400).toList("");
 n = 0;
-for each a in l { for each b in l { for each c in l { n = n + 1; } } }
+for each a in l { for each b in l { for each c in l { for each d in l { n = n + 1; } } } }
 return n;
 """
 
