@@ -191,3 +191,12 @@ def guarded(command, prefix: str = "sluice connections"):
             return EXIT_FAILED
 
     return run
+
+
+def limit_help() -> str:
+    """The help of a --limit option: every limit the runtime has, with its unit."""
+    from runtime.limits import DEFAULTS, UNITS
+
+    names = ", ".join(f"{name} ({UNITS[name]})" if name in UNITS else name
+                      for name in DEFAULTS)
+    return f"change a limit: {names}; sizes take K, M or G (512MB); 0 lifts it"

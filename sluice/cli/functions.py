@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import (EXIT_FAILED, EXIT_OK, UsageError, command_help, err, read_script,
-                     show_help, when)
+from .common import (EXIT_FAILED, EXIT_OK, UsageError, command_help, err, limit_help,
+                     read_script, show_help, when)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
@@ -181,9 +181,7 @@ def add_parser(sub, name: str) -> None:
                         "or its first function when it has none)")
     p.add_argument("--connections", metavar="A,B",
                    help="the connections it may use (default: any; '' for none)")
-    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
-                   help="a run limit: statements, depth, time (seconds), invokeurl, "
-                        "http_timeout, response_size, info_size, collection_size, text_size")
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE", help=limit_help())
     p.add_argument("--max-concurrent", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
                    help="calls of it that may run at once; more are answered 429 "
                         f"(default {DEFAULT_CONCURRENCY})")

@@ -6,8 +6,9 @@ import os
 import sys
 
 from .. import __version__
-from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_help, plural,
-                     read_script, script_files, shown_path, write_atomically)
+from .common import (EXIT_FAILED, EXIT_OK, SCRIPT_SUFFIX, UsageError, command_help,
+                     limit_help, plural, read_script, script_files, shown_path,
+                     write_atomically)
 
 
 def read_script_within(path: str, limits) -> str:
@@ -459,11 +460,7 @@ def _run_parser(sub) -> None:
                      help="an argument (VALUE is read as JSON when it is JSON, else as text)")
     run.add_argument("--args-json", metavar="FILE",
                      help="arguments as a JSON object in FILE ('-': standard input)")
-    run.add_argument("--limit", action="append", metavar="NAME=VALUE",
-                     help="change a limit: statements, depth, time (seconds), invokeurl "
-                          "(calls), http_timeout (seconds), response_size (bytes), info_size, "
-                          "collection_size, text_size, source (bytes of the script), "
-                          "memory (bytes, or 512MB); 0 lifts it")
+    run.add_argument("--limit", action="append", metavar="NAME=VALUE", help=limit_help())
     run.add_argument("--app", action="append", metavar="DIR",
                      help="the folder of the app whose functions the script may call "
                           "(default: sluice.toml's 'app', else the script's folder)")
